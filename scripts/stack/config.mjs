@@ -1,0 +1,54 @@
+// Where each piece of the local stack lives. Two profiles that never share a port, a data folder or a
+// database: `dev` (npm start) and `test` (npm test), so running the suite never touches your dev data.
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** @typedef {"dev" | "test"} Profile */
+
+/**
+ * Ports and folders of one profile.
+ * @param {Profile} profile
+ */
+export const stackConfig = (profile) => {
+  const base = profile === "dev" ? 54300 : 54400;
+  // The state folder sits under the system temp dir (world-traversable), because Postgres runs as an
+  // unprivileged user when we are root and must reach its data folder; a checkout under /root or a
+  // mktemp folder (mode 700) would not be reachable.
+  const stateDir = join(tmpdir(), `ape-stack-${profile}`);
+  return {
+    profile,
+    stateDir,
+    postgres: {
+      port: base + 32,
+      dataDir: join(stateDir, "pgdata"),
+      user: "ape",
+      password: `ape-local-${profile}`,
+      database: profile === "dev" ? "ape_dev" : "ape_test",
+    },
+    redis: { port: base + 79, persistence: profile === "dev", dataDir: join(stateDir, "redis") },
+    pgBridge: { port: base + 33 },
+    upstashBridge: {
+      port: base + 80,
+      // A local-only token: the bridge listens on loopback only, and the value is derived, not secret.
+      token: `local-${createHash("sha256").update(`ape-${profile}`).digest("hex").slice(0, 32)}`,
+    },
+    api: { port: profile === "dev" ? 8787 : 8797 },
+    web: { port: profile === "dev" ? 8788 : 8798 },
+  };
+};
+
+/**
+ * The connection string the Worker uses: it names the WebSocket bridge's port, since the Worker reaches
+ * Postgres the way it reaches Neon, over a WebSocket; the bridge forwards to the real Postgres.
+ * @param {ReturnType<typeof stackConfig>} cfg
+ */
+export const workerDatabaseUrl = (cfg) =>
+  `postgres://${cfg.postgres.user}:${cfg.postgres.password}@127.0.0.1:${cfg.pgBridge.port}/${cfg.postgres.database}`;
+
+/**
+ * The direct connection string (Node tools: migrations, test harness).
+ * @param {ReturnType<typeof stackConfig>} cfg
+ */
+export const directDatabaseUrl = (cfg) =>
+  `postgres://${cfg.postgres.user}:${cfg.postgres.password}@127.0.0.1:${cfg.postgres.port}/${cfg.postgres.database}`;

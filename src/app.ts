@@ -1,0 +1,57 @@
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { createApp } from "./lib/app.js";
+import { accessLog } from "./middleware/access-log.js";
+import { bodyGuard } from "./middleware/body-guard.js";
+import { init } from "./middleware/init.js";
+import { installProblemHandling } from "./middleware/problems.js";
+import { requestId } from "./middleware/request-id.js";
+import { registerDocsRoutes } from "./routes/v1/docs/index.js";
+import { registerHealthRoutes } from "./routes/v1/health/index.js";
+
+export const API_BASE = "/api/v1";
+
+/**
+ * Builds APE's API: middleware in order, every module's routes, the OpenAPI document and the docs page.
+ * @example
+ * const app = buildApp();
+ * const res = await app.request("/api/v1/health", {}, env);
+ */
+export const buildApp = () => {
+  const root = createApp();
+  const api = createApp();
+
+  // Request ids and security headers go on everything, including a 404 outside /api/v1.
+  root.use("*", requestId());
+  root.use("*", async (c, next) =>
+    c.req.path === `${API_BASE}/docs`
+      ? secureHeaders({ contentSecurityPolicy: undefined })(c, next)
+      : secureHeaders({
+          contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+          crossOriginResourcePolicy: "same-site",
+        })(c, next),
+  );
+  api.use("*", init());
+  api.use("*", (c, next) =>
+    cors({
+      origin: (origin) => (c.var.ctx.env.WEB_ORIGINS.includes(origin) ? origin : null),
+      credentials: true,
+      allowHeaders: ["authorization", "content-type", "idempotency-key", "last-event-id", "x-request-id"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["x-request-id", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"],
+      maxAge: 600,
+    })(c, next),
+  );
+  api.use("*", accessLog());
+  api.use("*", bodyGuard());
+
+  registerHealthRoutes(api);
+  registerDocsRoutes(api);
+
+  root.route(API_BASE, api);
+  // Both apps render problems: the API's own errors, and on the root a 404 or 405 for any path (the root
+  // holds every route under its full path, so it can tell a wrong method from a wrong path).
+  installProblemHandling(api);
+  installProblemHandling(root);
+  return { root, api };
+};

@@ -1,0 +1,38 @@
+import { index, integer, pgTable, text, varchar } from "drizzle-orm/pg-core";
+import { createdAt, idColumn, oneOf } from "./columns.js";
+import { conversations } from "./conversations.js";
+
+/** Who wrote a message: the user, the model, or the system prompt. */
+export const messageRoles = ["user", "assistant", "system"] as const;
+
+/** One of `messageRoles`. */
+export type MessageRole = (typeof messageRoles)[number];
+
+/**
+ * The turns of a conversation, in `created_at` order. `tokens_used` and `model_used` are filled for assistant
+ * replies.
+ */
+export const messages = pgTable(
+  "messages",
+  {
+    id: idColumn("msg"),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    role: varchar("role", { length: 20, enum: messageRoles }).notNull(),
+    content: text("content").notNull(),
+    tokensUsed: integer("tokens_used"),
+    modelUsed: varchar("model_used", { length: 50 }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("idx_messages_conversation").on(t.conversationId, t.createdAt),
+    oneOf("messages_role_check", t.role, messageRoles),
+  ],
+);
+
+/** A row of `messages` as read. */
+export type Message = typeof messages.$inferSelect;
+
+/** A row of `messages` as inserted. */
+export type NewMessage = typeof messages.$inferInsert;

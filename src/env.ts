@@ -1,0 +1,92 @@
+import { z } from "zod";
+
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const binding = <T>(name: string, probe: (value: object) => boolean) =>
+  z.custom<T>(
+    (value) => typeof value === "object" && value !== null && probe(value),
+    `binding ${name} is missing or of the wrong kind (check wrangler.toml)`,
+  );
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+/**
+ * Everything the Worker reads from its environment: bindings declared in wrangler.toml, plain settings from
+ * `[vars]` and secrets from `.dev.vars` or `wrangler secret put`. Checked once per isolate before routing.
+ */
+export const EnvSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  DATABASE_URL: z
+    .string({ error: "is required: the Postgres connection string (Neon in production)" })
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), "must start with postgres:// or postgresql://"),
+  UPSTASH_REDIS_REST_URL: z.url({ error: "is required: the Upstash Redis REST URL (https://…upstash.io)" }),
+  UPSTASH_REDIS_REST_TOKEN: z.string({ error: "is required: the Upstash Redis REST token" }).min(1, "is empty"),
+  JWT_SECRET: z
+    .string({ error: "is required: a random secret of at least 32 characters for signing access tokens" })
+    .min(32, "must be at least 32 characters"),
+  WEB_ORIGINS: csv.default([]),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().max(100 * 1024 * 1024).default(1024 * 1024),
+  GROQ_API_KEY: optionalSecret,
+  OPENAI_API_KEY: optionalSecret,
+  AWS_ACCESS_KEY_ID: optionalSecret,
+  AWS_SECRET_ACCESS_KEY: optionalSecret,
+  AWS_REGION: optionalSecret,
+  OPENAI_COMPATIBLE_BASE_URL: optionalSecret,
+  FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
+  CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),
+  EXTRACTION_QUEUE: binding<Queue>("EXTRACTION_QUEUE", (v) => "send" in v),
+  RESEARCH_QUEUE: binding<Queue>("RESEARCH_QUEUE", (v) => "send" in v),
+  DOCUMENTS_QUEUE: binding<Queue>("DOCUMENTS_QUEUE", (v) => "send" in v),
+  WEBHOOKS_QUEUE: binding<Queue>("WEBHOOKS_QUEUE", (v) => "send" in v),
+});
+
+/** The validated environment the app works with. */
+export type Env = z.output<typeof EnvSchema>;
+
+/** What the runtime hands the Worker before validation. */
+export type RawEnv = Record<string, unknown>;
+
+/** The queue bindings, by the name health/ready reports them under. */
+export const queueBindings = {
+  extraction: "EXTRACTION_QUEUE",
+  research: "RESEARCH_QUEUE",
+  documents: "DOCUMENTS_QUEUE",
+  webhooks: "WEBHOOKS_QUEUE",
+} as const satisfies Record<string, keyof Env>;
+
+export type EnvCheck = { ok: true; env: Env } | { ok: false; problems: string[] };
+
+// Lives as long as the isolate: the runtime hands the same env object to every request of an isolate, so
+// each distinct object is validated once.
+const checked = new WeakMap<object, EnvCheck>();
+
+/**
+ * Validates the raw environment, naming each missing or bad setting (never its value).
+ * @example
+ * const check = checkEnv(rawEnv);
+ * if (!check.ok) console.error(check.problems.join("\n"));
+ */
+export const checkEnv = (raw: RawEnv): EnvCheck => {
+  const cached = checked.get(raw);
+  if (cached) return cached;
+  const parsed = EnvSchema.safeParse(raw);
+  const result: EnvCheck = parsed.success
+    ? { ok: true, env: parsed.data }
+    : {
+        ok: false,
+        problems: parsed.error.issues.map((issue) => `${issue.path.join(".") || "env"} ${issue.message}`),
+      };
+  checked.set(raw, result);
+  return result;
+};

@@ -1,0 +1,13 @@
+import { buildApp } from "./app.js";
+import type { RawEnv } from "./env.js";
+import { handleQueueBatch } from "../workers/jobs/consumer.js";
+
+export { ConversationRoom } from "../workers/conversation-room.js";
+
+// Built once per isolate: routes are static, and per-request state lives in the context.
+const { root } = buildApp();
+
+export default {
+  fetch: (request, env, ctx) => root.fetch(request, env, ctx),
+  queue: (batch, env) => handleQueueBatch(batch, env),
+} satisfies ExportedHandler<RawEnv>;

@@ -1,0 +1,102 @@
+/**
+ * Every failure APE answers with, by stable code. Clients branch on `code`; the HTTP status follows from it.
+ * Add a code here and the compiler makes you give it a status and a title.
+ */
+const catalogue = {
+  BAD_REQUEST: { status: 400, title: "Bad request" },
+  VALIDATION_FAILED: { status: 400, title: "The request did not pass validation" },
+  MALFORMED_JSON: { status: 400, title: "The request body is not valid JSON" },
+  UNAUTHENTICATED: { status: 401, title: "Authentication required" },
+  FORBIDDEN: { status: 403, title: "Not allowed" },
+  NOT_FOUND: { status: 404, title: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  CONFLICT: { status: 409, title: "Conflict" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  RATE_LIMITED: { status: 429, title: "Too many requests" },
+  INTERNAL: { status: 500, title: "Internal error" },
+  CONFIG_INVALID: { status: 503, title: "The service is misconfigured" },
+  NOT_READY: { status: 503, title: "A dependency is unavailable" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+export type ErrorStatus = (typeof catalogue)[ErrorCode]["status"];
+
+/** One field that failed validation: where it is and why. */
+export type FieldError = { path: string; message: string };
+
+/** Extra members a problem may carry besides the standard ones. */
+export type ProblemExtensions = {
+  errors?: FieldError[];
+  [member: string]: unknown;
+};
+
+/**
+ * The one error type APE throws for expected failures. The renderer turns it into problem+json.
+ * @example
+ * throw new ApiError("NOT_FOUND", "No conversation conv_01HX…");
+ */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ErrorStatus;
+  readonly title: string;
+  readonly extensions: ProblemExtensions;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options: { extensions?: ProblemExtensions; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    const entry = catalogue[code];
+    super(detail ?? entry.title, { cause: options.cause });
+    this.name = "ApiError";
+    this.code = code;
+    this.status = entry.status;
+    this.title = entry.title;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** RFC 9457 problem details, as APE sends them. */
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  instance?: string;
+} & ProblemExtensions;
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** The `type` URI of a code: stable, and documented in the README's error table. */
+export const problemType = (code: ErrorCode) => `urn:ape:problem:${code.toLowerCase().replaceAll("_", "-")}`;
+
+/** Every code with its status, for the OpenAPI document and the README. */
+export const errorCatalogue = Object.entries(catalogue).map(([code, entry]) => ({ code: code as ErrorCode, ...entry }));
+
+/**
+ * The one renderer: an ApiError as an RFC 9457 response.
+ * @example
+ * return renderProblem(new ApiError("NOT_FOUND"), { requestId, instance: url.pathname });
+ */
+export const renderProblem = (error: ApiError, context: { requestId: string; instance?: string }): Response => {
+  const body: Problem = {
+    ...error.extensions,
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    requestId: context.requestId,
+    ...(context.instance ? { instance: context.instance } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { ...error.headers, "content-type": PROBLEM_CONTENT_TYPE, "x-request-id": context.requestId },
+  });
+};

@@ -1,0 +1,27 @@
+import type { App } from "../../../lib/app.js";
+import { errorCatalogue } from "../../../lib/errors.js";
+
+const errorTable = errorCatalogue.map((entry) => `| \`${entry.code}\` | ${entry.status} | ${entry.title} |`).join("\n");
+
+/** The OpenAPI 3.1 document's top matter; paths and schemas come from the routes themselves. */
+export const openApiInfo: Parameters<App["doc31"]>[1] = {
+  openapi: "3.1.0",
+  info: {
+    title: "APE — AI Productivity Engine",
+    version: "1.0.0",
+    description: [
+      "One API for chat, web research with citations, schema-based extraction and code tools, on Cloudflare's edge.",
+      "",
+      "Every error is `application/problem+json` (RFC 9457) with a stable `code` and the `requestId`",
+      "(also sent as the `x-request-id` header on every response). Codes:",
+      "",
+      "| code | status | meaning |",
+      "|---|---|---|",
+      errorTable,
+    ].join("\n"),
+  },
+  servers: [{ url: "/api/v1", description: "This deployment" }],
+  tags: [{ name: "health", description: "Liveness and readiness of APE and its dependencies." }],
+};
+
+export const registerOpenApiDocument = (app: App) => app.doc31("/openapi.json", openApiInfo);

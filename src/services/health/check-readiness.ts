@@ -1,0 +1,77 @@
+import { sql } from "drizzle-orm";
+import { queueBindings } from "../../env.js";
+import type { ServiceContext } from "../context.js";
+
+export type DependencyStatus = { status: "up" | "down"; latency_ms: number; error?: string };
+
+export type Readiness = {
+  ready: boolean;
+  checks: { postgres: DependencyStatus; redis: DependencyStatus; r2: DependencyStatus; queues: DependencyStatus };
+  providers: { id: string; configured: boolean; settings: string[] }[];
+};
+
+// A readiness probe must answer quickly even when a dependency hangs.
+const CHECK_TIMEOUT_MS = 3_000;
+
+const timed = async (probe: () => Promise<unknown>): Promise<DependencyStatus> => {
+  const started = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: "up", latency_ms: Date.now() - started };
+  } catch (error) {
+    // The message says what failed (refused, timed out) without the connection string or token.
+    const message = error instanceof Error ? error.message : String(error);
+    return { status: "down", latency_ms: Date.now() - started, error: message.slice(0, 200) };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+};
+
+/** The LLM providers APE knows and the settings that enable each; the LLM layer reads the same names. */
+const providerSettings = [
+  { id: "groq", settings: ["GROQ_API_KEY"] },
+  { id: "bedrock", settings: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] },
+  { id: "openai", settings: ["OPENAI_API_KEY"] },
+  { id: "compat", settings: ["OPENAI_COMPATIBLE_BASE_URL"] },
+] as const;
+
+/**
+ * Checks every dependency APE needs to serve requests, in parallel, each within a few seconds.
+ * @example
+ * const readiness = await checkReadiness({ ctx });
+ * if (!readiness.ready) console.log(readiness.checks);
+ */
+export const checkReadiness = async ({ ctx }: { ctx: ServiceContext }): Promise<Readiness> => {
+  const { env } = ctx;
+  const [postgres, redis, r2, queues] = await Promise.all([
+    timed(() => ctx.db.execute(sql`select 1`)),
+    timed(async () => {
+      const pong = await ctx.redis.ping();
+      if (pong !== "PONG") throw new Error(`unexpected PING reply ${String(pong).slice(0, 20)}`);
+    }),
+    timed(() => env.FILES.head("health/probe")),
+    // Queues have no ping: a producer binding that exists is as ready as a Worker can tell.
+    timed(async () => {
+      const missing = Object.entries(queueBindings)
+        .filter(([, name]) => typeof (env[name] as Queue | undefined)?.send !== "function")
+        .map(([queue]) => queue);
+      if (missing.length > 0) throw new Error(`missing queue bindings: ${missing.join(", ")}`);
+    }),
+  ]);
+  const checks = { postgres, redis, r2, queues };
+  return {
+    ready: Object.values(checks).every((check) => check.status === "up"),
+    checks,
+    providers: providerSettings.map((provider) => ({
+      id: provider.id,
+      configured: provider.settings.every((name) => Boolean(env[name])),
+      settings: [...provider.settings],
+    })),
+  };
+};

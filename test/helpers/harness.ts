@@ -1,0 +1,52 @@
+/**
+ * One harness for every test file: a database of its own (cloned from the migrated template, so files never
+ * see each other's rows), and a way to call APE's real app inside workerd with that database.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { inject } from "vitest";
+import { buildApp } from "../../src/app.js";
+import { createDatabase } from "../../src/db/client.js";
+import type { RawEnv } from "../../src/env.js";
+
+const withDatabase = (url: string, database: string) => url.replace(/\/[^/?]+(\?|$)/, `/${database}$1`);
+
+/** Creates an empty, migrated database for one test file and returns its connection string. */
+export const createTestDatabase = async () => {
+  const name = `ape_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = createDatabase(withDatabase(env.DATABASE_URL, "postgres"));
+  try {
+    await admin.pool.query(`create database "${name}" template "${inject("templateDatabase")}"`);
+  } finally {
+    await admin.close();
+  }
+  return withDatabase(env.DATABASE_URL, name);
+};
+
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+/**
+ * The app with a fresh database, and `request()` to call it as a client would.
+ * @example
+ * const h = await createHarness();
+ * const res = await h.request("/api/v1/health");
+ */
+export const createHarness = async (overrides: Record<string, unknown> = {}) => {
+  const databaseUrl = await createTestDatabase();
+  const testEnv: RawEnv = { ...env, DATABASE_URL: databaseUrl, ...overrides };
+  const { root } = buildApp();
+  const request = async (path: string, init?: RequestInit, envOverrides: Record<string, unknown> = {}) => {
+    const ctx = createExecutionContext();
+    const response = await root.fetch(new Request(`http://ape.test${path}`, init), { ...testEnv, ...envOverrides }, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+  return { env: testEnv, databaseUrl, request };
+};
+
+/** Asserts nothing by itself: reads a problem+json body with its content type, for expectations. */
+export const readProblem = async (response: Response) => ({
+  status: response.status,
+  contentType: response.headers.get("content-type"),
+  requestIdHeader: response.headers.get("x-request-id"),
+  body: (await response.json()) as Record<string, unknown>,
+});

@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+
+describe("GET /api/v1/health", () => {
+  it("answers ok without touching any dependency", async () => {
+    const res = await h.request("/api/v1/health", {}, { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "ok" });
+  });
+});
+
+describe("GET /api/v1/health/ready", () => {
+  it("is 200 with every dependency up, and lists the LLM providers", async () => {
+    const res = await h.request("/api/v1/health/ready");
+    const body = (await res.json()) as Record<string, any>;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.status).toBe("ready");
+    for (const dependency of ["postgres", "redis", "r2", "queues"]) {
+      expect(body.checks[dependency].status, dependency).toBe("up");
+    }
+    expect(body.providers.map((p: { id: string }) => p.id)).toEqual(["groq", "bedrock", "openai", "compat"]);
+    expect(body.providers.every((p: { configured: boolean }) => p.configured === false)).toBe(true);
+  });
+
+  it("says which provider is configured once its settings are present", async () => {
+    const res = await h.request("/api/v1/health/ready", {}, { GROQ_API_KEY: "gsk_test" });
+    const body = (await res.json()) as { providers: { id: string; configured: boolean }[] };
+    expect(body.providers.find((p) => p.id === "groq")?.configured).toBe(true);
+    expect(body.providers.find((p) => p.id === "openai")?.configured).toBe(false);
+  });
+
+  it("is 503 naming Redis when the Redis behind it is stopped, and 200 again once it is back", async () => {
+    const spare = inject("spareRedis");
+    const onSpare = { UPSTASH_REDIS_REST_URL: spare.url, UPSTASH_REDIS_REST_TOKEN: spare.token };
+    expect((await h.request("/api/v1/health/ready", {}, onSpare)).status).toBe(200);
+
+    await fetch(`${spare.controlUrl}/spare-redis/stop`, { method: "POST" });
+    try {
+      const down = await readProblem(await h.request("/api/v1/health/ready", {}, onSpare));
+      expect(down.status).toBe(503);
+      expect(down.contentType).toBe("application/problem+json");
+      expect(down.body.code).toBe("NOT_READY");
+      expect(down.body.down).toEqual(["redis"]);
+      expect(down.body.detail).toContain("redis");
+      expect((down.body.checks as Record<string, { status: string }>).postgres?.status).toBe("up");
+    } finally {
+      await fetch(`${spare.controlUrl}/spare-redis/start`, { method: "POST" });
+    }
+    // The bridge reconnects on its own; readiness follows within a few seconds.
+    await expect
+      .poll(async () => (await h.request("/api/v1/health/ready", {}, onSpare)).status, { timeout: 15_000, interval: 250 })
+      .toBe(200);
+  });
+
+  it("is 503 naming Postgres when Postgres cannot be reached", async () => {
+    const down = await readProblem(
+      await h.request("/api/v1/health/ready", {}, { DATABASE_URL: "postgres://ape:x@127.0.0.1:9/none" }),
+    );
+    expect(down.status).toBe(503);
+    expect(down.body.down).toEqual(["postgres"]);
+    expect(JSON.stringify(down.body)).not.toContain("ape:x");
+  });
+});
