@@ -2,28 +2,48 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
- * Tests run inside workerd (the Workers runtime) with the bindings of wrangler.toml, pointed at the test
- * stack that test/helpers/global-setup.ts starts: a real Postgres (through the WebSocket bridge, as on Neon)
- * and a real Redis (through the Upstash REST bridge).
+ * Two projects:
+ * - `workers`: tests inside workerd (the Workers runtime) with wrangler.toml's bindings, pointed at the test
+ *   stack that test/helpers/global-setup.ts starts: a real Postgres (through the WebSocket bridge, as on Neon)
+ *   and a real Redis (through the Upstash REST bridge).
+ * - `node`: what cannot run inside workerd (a JSON-schema validator compiles code at run time, which Workers
+ *   forbid) and the browser tests, which drive Chromium against `wrangler dev` (scripts/test.mjs starts it
+ *   and sets APE_E2E_URL; without it the browser tests are skipped).
  */
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          ENVIRONMENT: "test",
-          LOG_LEVEL: "warn",
-          WEB_ORIGINS: "http://localhost:8798",
-          ...inject<Record<string, string>>("stackBindings"),
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "test",
+                LOG_LEVEL: "warn",
+                WEB_ORIGINS: "http://localhost:8798",
+                ...inject<Record<string, string>>("stackBindings"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          globalSetup: ["./test/helpers/global-setup.ts"],
+          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/workers/**/*.test.ts"],
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
         },
       },
-    })),
-  ],
-  test: {
-    globalSetup: ["./test/helpers/global-setup.ts"],
-    include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/workers/**/*.test.ts"],
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

@@ -1,13 +1,11 @@
 import { z } from "zod";
 
-const csv = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
+const csv = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const binding = <T>(name: string, probe: (value: object) => boolean) =>
   z.custom<T>(
@@ -36,7 +34,12 @@ export const EnvSchema = z.object({
     .string({ error: "is required: a random secret of at least 32 characters for signing access tokens" })
     .min(32, "must be at least 32 characters"),
   WEB_ORIGINS: csv.default([]),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().max(100 * 1024 * 1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   GROQ_API_KEY: optionalSecret,
   OPENAI_API_KEY: optionalSecret,
   AWS_ACCESS_KEY_ID: optionalSecret,

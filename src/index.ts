@@ -1,6 +1,6 @@
+import { handleQueueBatch } from "../workers/jobs/consumer.js";
 import { buildApp } from "./app.js";
 import type { RawEnv } from "./env.js";
-import { handleQueueBatch } from "../workers/jobs/consumer.js";
 
 export { ConversationRoom } from "../workers/conversation-room.js";
 

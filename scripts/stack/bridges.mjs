@@ -27,9 +27,12 @@ export const ensureBridges = async (cfg) => {
     port: cfg.upstashBridge.port,
     script: "upstash-bridge.mjs",
     args: [
-      "--port", String(cfg.upstashBridge.port),
-      "--redis", `redis://127.0.0.1:${cfg.redis.port}`,
-      "--token", cfg.upstashBridge.token,
+      "--port",
+      String(cfg.upstashBridge.port),
+      "--redis",
+      `redis://127.0.0.1:${cfg.redis.port}`,
+      "--token",
+      cfg.upstashBridge.token,
     ],
     stateDir: cfg.stateDir,
   });

@@ -14,7 +14,9 @@ try {
   } else if (command === "down") {
     console.log(JSON.stringify(await stackDown(profile)));
   } else if (command === "status") {
-    console.log(JSON.stringify(stackConfig(profile), (key, value) => (key === "password" || key === "token" ? "…" : value), 2));
+    console.log(
+      JSON.stringify(stackConfig(profile), (key, value) => (key === "password" || key === "token" ? "…" : value), 2),
+    );
   } else {
     console.error("usage: npm run stack -- up|down|status [dev|test]");
     process.exit(2);

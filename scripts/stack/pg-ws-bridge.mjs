@@ -24,7 +24,8 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
 export const startPgWsBridge = async ({ port, host = "127.0.0.1", target }) => {
-  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) throw new Error(`startPgWsBridge: ${host} is not a loopback address`);
+  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host))
+    throw new Error(`startPgWsBridge: ${host} is not a loopback address`);
 
   // Upgraded sockets leave the HTTP server's bookkeeping, so close() needs its own list of open pairs.
   /** @type {Set<{ ws: import("ws").WebSocket, tcp: import("node:net").Socket }>} */

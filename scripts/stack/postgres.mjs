@@ -1,5 +1,5 @@
 // The stack's own PostgreSQL cluster: Debian's binaries, a data folder per profile, loopback only.
-import { chownSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { aptInstall, ensureDir, isPortOpen, pidAlive, run, runAsService, serviceUser, waitFor } from "./util.mjs";
@@ -52,7 +52,16 @@ export const ensurePostgres = async (cfg) => {
       chownToService(pwfile);
       console.log(`[stack] creating the ${cfg.profile} Postgres cluster…`);
       runAsService(join(bin, "initdb"), [
-        "-D", dataDir, "-U", user, `--pwfile=${pwfile}`, "-A", "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+        "-D",
+        dataDir,
+        "-U",
+        user,
+        `--pwfile=${pwfile}`,
+        "-A",
+        "scram-sha-256",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
       ]);
       rmSync(pwfile, { force: true });
     }

@@ -26,8 +26,21 @@ export const startRedisServer = async ({ port, dir, persistence, label }) => {
   }
   const durability = persistence ? ["--appendonly", "yes", "--save", "300 10"] : ["--appendonly", "no", "--save", ""];
   run(bin, [
-    "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "yes", "--daemonize", "yes",
-    "--pidfile", pidFile, "--logfile", join(dir, "redis.log"), "--dir", dir, ...durability,
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--protected-mode",
+    "yes",
+    "--daemonize",
+    "yes",
+    "--pidfile",
+    pidFile,
+    "--logfile",
+    join(dir, "redis.log"),
+    "--dir",
+    dir,
+    ...durability,
   ]);
   await waitFor(label, () => isPortOpen(port));
   return { reused: false, pidFile };

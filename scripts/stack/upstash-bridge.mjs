@@ -73,7 +73,10 @@ const createScriptTable = () => {
       .filter(Boolean)
       .map((param) => {
         if (!param.startsWith("flags=")) return param;
-        const kept = param.slice(6).split(",").filter((flag) => REDIS_SCRIPT_FLAGS.has(flag));
+        const kept = param
+          .slice(6)
+          .split(",")
+          .filter((flag) => REDIS_SCRIPT_FLAGS.has(flag));
         return kept.length > 0 ? `flags=${kept.join(",")}` : "";
       })
       .filter(Boolean);
@@ -157,13 +160,17 @@ const parseJson = (body) => {
  */
 const commandFromPath = (url, body) => {
   /** @type {Arg[]} */
-  const args = url.pathname.slice(1).replace(/\/$/, "").split("/").map((segment) => {
-    try {
-      return decodeURIComponent(segment);
-    } catch {
-      throw new HttpError(400, "ERR Malformed URL encoding in the command path");
-    }
-  });
+  const args = url.pathname
+    .slice(1)
+    .replace(/\/$/, "")
+    .split("/")
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        throw new HttpError(400, "ERR Malformed URL encoding in the command path");
+      }
+    });
   if (body.length > 0) args.push(body);
   for (const [key, value] of url.searchParams) {
     if (key === "_token") continue;
@@ -202,7 +209,8 @@ const isReplyError = (error) => error instanceof ReplyError;
  */
 export const startUpstashBridge = async ({ port, host = "127.0.0.1", redisUrl, token }) => {
   if (!token) throw new Error("startUpstashBridge: a token is required");
-  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) throw new Error(`startUpstashBridge: ${host} is not a loopback address`);
+  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host))
+    throw new Error(`startUpstashBridge: ${host} is not a loopback address`);
 
   const redis = new Redis(redisUrl, {
     // A stopped Redis must answer requests with a prompt error, not hold them in a queue until it returns.
@@ -435,7 +443,9 @@ if (runAsCli()) {
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535 || !values.redis || !values.token) {
-    console.error("usage: node scripts/stack/upstash-bridge.mjs --port <port> --redis <redis://host:port> --token <token>");
+    console.error(
+      "usage: node scripts/stack/upstash-bridge.mjs --port <port> --redis <redis://host:port> --token <token>",
+    );
     process.exit(2);
   }
   const bridge = await startUpstashBridge({ port, redisUrl: values.redis, token: values.token });

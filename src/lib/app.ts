@@ -27,10 +27,8 @@ export const createApp = () =>
         path: [where, ...issue.path.map(String)].join("."),
         message: issue.message,
       }));
-      throw new ApiError(
-        "VALIDATION_FAILED",
-        errors.map((error) => `${error.path}: ${error.message}`).join("; "),
-        { extensions: { errors } },
-      );
+      throw new ApiError("VALIDATION_FAILED", errors.map((error) => `${error.path}: ${error.message}`).join("; "), {
+        extensions: { errors },
+      });
     },
   });

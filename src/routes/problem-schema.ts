@@ -4,7 +4,9 @@ import { type ErrorCode, errorCatalogue, PROBLEM_CONTENT_TYPE } from "../lib/err
 /** RFC 9457 problem details: the body of every error APE answers. */
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ description: "A URI naming the kind of problem.", example: "urn:ape:problem:not-found" }),
+    type: z
+      .string()
+      .openapi({ description: "A URI naming the kind of problem.", example: "urn:ape:problem:not-found" }),
     title: z.string().openapi({ description: "A short summary of the kind of problem.", example: "Not found" }),
     status: z.number().int().openapi({ description: "The HTTP status code.", example: 404 }),
     detail: z.string().openapi({
@@ -29,7 +31,10 @@ export const ProblemSchema = z
           .openapi("FieldError"),
       )
       .optional()
-      .openapi({ description: "For VALIDATION_FAILED: each field that failed and why." }),
+      .openapi({
+        description: "For VALIDATION_FAILED: each field that failed and why.",
+        example: [{ path: "body.email", message: "Invalid email address" }],
+      }),
   })
   .openapi("Problem", { description: "An error, as RFC 9457 problem details." });
 

@@ -4,16 +4,16 @@
  * vitest's provide/inject.
  */
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
-import type { TestProject } from "vitest/node";
 import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { applyMigrations } from "../../scripts/migrate.mjs";
 import { stackConfig } from "../../scripts/stack/config.mjs";
 import { stackUp } from "../../scripts/stack/index.mjs";
 import { startRedisServer, stopRedisServer } from "../../scripts/stack/redis.mjs";
 import { startUpstashBridge } from "../../scripts/stack/upstash-bridge.mjs";
-import { applyMigrations } from "../../scripts/migrate.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -32,7 +32,9 @@ export default async function setup(project: TestProject) {
   // Each test file gets its own database cloned from a migrated template (see test/helpers/database.ts).
   const admin = new pg.Client({ connectionString: env.DIRECT_DATABASE_URL.replace(/\/[^/]+$/, "/postgres") });
   await admin.connect();
-  const stale = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'ape_t\\_%'");
+  const stale = await admin.query<{ datname: string }>(
+    "select datname from pg_database where datname like 'ape_t\\_%'",
+  );
   for (const row of stale.rows) await admin.query(`drop database if exists "${row.datname}" with (force)`);
   const template = await admin.query("select 1 from pg_database where datname = $1", [TEMPLATE_DATABASE]);
   if (template.rowCount === 0) await admin.query(`create database "${TEMPLATE_DATABASE}"`);

@@ -36,7 +36,11 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
   const { root } = buildApp();
   const request = async (path: string, init?: RequestInit, envOverrides: Record<string, unknown> = {}) => {
     const ctx = createExecutionContext();
-    const response = await root.fetch(new Request(`http://ape.test${path}`, init), { ...testEnv, ...envOverrides }, ctx);
+    const response = await root.fetch(
+      new Request(`http://ape.test${path}`, init),
+      { ...testEnv, ...envOverrides },
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     return response;
   };

@@ -43,13 +43,19 @@ describe("Postgres through the Neon driver and drizzle", () => {
     ).rejects.toThrow("boom");
     const left = await withDb((db) => db.select().from(users).where(eq(users.email, "grace@example.com")));
     expect(left).toHaveLength(0);
-    const orphans = await withDb((db) => db.select().from(conversations).where(eq(conversations.title, "half-written")));
+    const orphans = await withDb((db) =>
+      db.select().from(conversations).where(eq(conversations.title, "half-written")),
+    );
     expect(orphans).toHaveLength(0);
   });
 
   it("enforces the schema's constraints", async () => {
     await withDb((db) => db.insert(users).values({ email: "dup@example.com", passwordHash: "x" }));
-    await expect(withDb((db) => db.insert(users).values({ email: "dup@example.com", passwordHash: "y" }))).rejects.toThrow();
-    await expect(withDb((db) => db.insert(users).values({ email: "Upper@Example.com", passwordHash: "y" }))).rejects.toThrow();
+    await expect(
+      withDb((db) => db.insert(users).values({ email: "dup@example.com", passwordHash: "y" })),
+    ).rejects.toThrow();
+    await expect(
+      withDb((db) => db.insert(users).values({ email: "Upper@Example.com", passwordHash: "y" })),
+    ).rejects.toThrow();
   });
 });

@@ -1,5 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import { createExecutionContext, env } from "cloudflare:test";
+import { createRoute, z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/lib/app.js";
 import { ApiError } from "../../src/lib/errors.js";
@@ -39,7 +39,11 @@ const tinyApp = () => {
           required: true,
           content: {
             "application/json": {
-              schema: z.object({ name: z.string().min(2), tags: z.array(z.string()).max(2), nested: z.object({ n: z.number() }) }),
+              schema: z.object({
+                name: z.string().min(2),
+                tags: z.array(z.string()).max(2),
+                nested: z.object({ n: z.number() }),
+              }),
             },
           },
         },
@@ -69,7 +73,11 @@ const json = (body: unknown, headers: Record<string, string> = {}) => ({
 
 describe("the error model", () => {
   it("lists every failing field of a validation error with its path", async () => {
-    const body = await expectProblem(await tiny("/things", json({ name: "x", tags: ["a", "b", "c"] })), 400, "VALIDATION_FAILED");
+    const body = await expectProblem(
+      await tiny("/things", json({ name: "x", tags: ["a", "b", "c"] })),
+      400,
+      "VALIDATION_FAILED",
+    );
     const paths = (body.errors as { path: string; message: string }[]).map((e) => e.path).sort();
     expect(paths).toEqual(["body.name", "body.nested", "body.tags"]);
     expect((body.errors as { message: string }[]).every((e) => e.message.length > 0)).toBe(true);
@@ -85,7 +93,11 @@ describe("the error model", () => {
   });
 
   it("answers a body over the limit with 413, by Content-Length and when chunked", async () => {
-    await expectProblem(await tiny("/things", json({ name: "x".repeat(2000) }), { MAX_BODY_BYTES: "1000" }), 413, "PAYLOAD_TOO_LARGE");
+    await expectProblem(
+      await tiny("/things", json({ name: "x".repeat(2000) }), { MAX_BODY_BYTES: "1000" }),
+      413,
+      "PAYLOAD_TOO_LARGE",
+    );
     const chunked = new ReadableStream({
       start(controller) {
         for (let i = 0; i < 5; i++) controller.enqueue(new TextEncoder().encode("x".repeat(400)));
@@ -94,7 +106,12 @@ describe("the error model", () => {
     });
     const res = await tiny(
       "/things",
-      { method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" }, body: chunked, duplex: "half" } as RequestInit,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        body: chunked,
+        duplex: "half",
+      } as RequestInit,
       { MAX_BODY_BYTES: "1000" },
     );
     await expectProblem(res, 413, "PAYLOAD_TOO_LARGE");
@@ -124,7 +141,11 @@ describe("the error model", () => {
   });
 
   it("names each missing or bad setting (never its value) when the environment is wrong", async () => {
-    const res = await h.request("/api/v1/health/ready", {}, { JWT_SECRET: "short-secret-value", UPSTASH_REDIS_REST_URL: undefined });
+    const res = await h.request(
+      "/api/v1/health/ready",
+      {},
+      { JWT_SECRET: "short-secret-value", UPSTASH_REDIS_REST_URL: undefined },
+    );
     const body = await expectProblem(res, 503, "CONFIG_INVALID");
     expect(body.detail).toContain("JWT_SECRET");
     expect(body.detail).toContain("UPSTASH_REDIS_REST_URL");

@@ -1,5 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 
 let h: Harness;
@@ -18,14 +17,18 @@ describe("GET /api/v1/health", () => {
 describe("GET /api/v1/health/ready", () => {
   it("is 200 with every dependency up, and lists the LLM providers", async () => {
     const res = await h.request("/api/v1/health/ready");
-    const body = (await res.json()) as Record<string, any>;
+    const body = (await res.json()) as {
+      status: string;
+      checks: Record<string, { status: string }>;
+      providers: { id: string; configured: boolean }[];
+    };
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body.status).toBe("ready");
     for (const dependency of ["postgres", "redis", "r2", "queues"]) {
-      expect(body.checks[dependency].status, dependency).toBe("up");
+      expect(body.checks[dependency]?.status, dependency).toBe("up");
     }
-    expect(body.providers.map((p: { id: string }) => p.id)).toEqual(["groq", "bedrock", "openai", "compat"]);
-    expect(body.providers.every((p: { configured: boolean }) => p.configured === false)).toBe(true);
+    expect(body.providers.map((p) => p.id)).toEqual(["groq", "bedrock", "openai", "compat"]);
+    expect(body.providers.every((p) => p.configured === false)).toBe(true);
   });
 
   it("says which provider is configured once its settings are present", async () => {
@@ -54,7 +57,10 @@ describe("GET /api/v1/health/ready", () => {
     }
     // The bridge reconnects on its own; readiness follows within a few seconds.
     await expect
-      .poll(async () => (await h.request("/api/v1/health/ready", {}, onSpare)).status, { timeout: 15_000, interval: 250 })
+      .poll(async () => (await h.request("/api/v1/health/ready", {}, onSpare)).status, {
+        timeout: 15_000,
+        interval: 250,
+      })
       .toBe(200);
   });
 

@@ -1,10 +1,14 @@
+import { env } from "cloudflare:test";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 
 // The local stack's Upstash REST bridge, driven by the official clients exactly as production drives Upstash.
-const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false });
+const redis = new Redis({
+  url: env.UPSTASH_REDIS_REST_URL,
+  token: env.UPSTASH_REDIS_REST_TOKEN,
+  enableTelemetry: false,
+});
 const key = (name: string) => `test:${crypto.randomUUID()}:${name}`;
 
 describe("the Upstash REST bridge through @upstash/redis", () => {

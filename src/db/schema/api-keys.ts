@@ -22,10 +22,7 @@ export const apiKeys = pgTable(
     revokedAt: timestamptz("revoked_at"),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("idx_api_keys_key_hash").on(t.keyHash),
-    index("idx_api_keys_user").on(t.userId, t.createdAt),
-  ],
+  (t) => [uniqueIndex("idx_api_keys_key_hash").on(t.keyHash), index("idx_api_keys_user").on(t.userId, t.createdAt)],
 );
 
 /** A row of `api_keys` as read. */

@@ -1,5 +1,5 @@
-import { check, type PgColumn, text, timestamp } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
+import { check, type PgColumn, text, timestamp } from "drizzle-orm/pg-core";
 import { type IdPrefix, newId } from "../../lib/ids.js";
 
 /**

@@ -1,6 +1,6 @@
 import type { App } from "../../../lib/app.js";
-import { registerDocsPage } from "./page.js";
 import { registerOpenApiDocument } from "./openapi.js";
+import { registerDocsPage } from "./page.js";
 
 export const registerDocsRoutes = (app: App) => {
   registerOpenApiDocument(app);

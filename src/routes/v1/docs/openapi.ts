@@ -4,7 +4,7 @@ import { errorCatalogue } from "../../../lib/errors.js";
 const errorTable = errorCatalogue.map((entry) => `| \`${entry.code}\` | ${entry.status} | ${entry.title} |`).join("\n");
 
 /** The OpenAPI 3.1 document's top matter; paths and schemas come from the routes themselves. */
-export const openApiInfo: Parameters<App["doc31"]>[1] = {
+export const openApiInfo: Parameters<App["getOpenAPI31Document"]>[0] = {
   openapi: "3.1.0",
   info: {
     title: "APE — AI Productivity Engine",

@@ -22,9 +22,7 @@ export const ProviderStatusSchema = z
   .object({
     id: z.string().openapi({ description: "The provider id used in `model`.", example: "groq" }),
     configured: z.boolean().openapi({ description: "Whether its settings are present.", example: false }),
-    settings: z
-      .array(z.string())
-      .openapi({ description: "The settings that enable it.", example: ["GROQ_API_KEY"] }),
+    settings: z.array(z.string()).openapi({ description: "The settings that enable it.", example: ["GROQ_API_KEY"] }),
   })
   .openapi("ProviderStatus");
 
@@ -38,9 +36,18 @@ export const ReadinessSchema = z
         r2: DependencyStatusSchema,
         queues: DependencyStatusSchema,
       })
-      .openapi({ description: "Each dependency's status." }),
-    providers: z
-      .array(ProviderStatusSchema)
-      .openapi({ description: "LLM providers and whether each is configured; none is needed to be ready." }),
+      .openapi({
+        description: "Each dependency's status.",
+        example: {
+          postgres: { status: "up", latency_ms: 9 },
+          redis: { status: "up", latency_ms: 4 },
+          r2: { status: "up", latency_ms: 2 },
+          queues: { status: "up", latency_ms: 0 },
+        },
+      }),
+    providers: z.array(ProviderStatusSchema).openapi({
+      description: "LLM providers and whether each is configured; none is needed to be ready.",
+      example: [{ id: "groq", configured: true, settings: ["GROQ_API_KEY"] }],
+    }),
   })
   .openapi("Readiness");
