@@ -1,5 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { knownSettings } from "./scripts/dev-vars.mjs";
+
+// wrangler's config loader also reads a developer's .dev.vars; blank every known setting first so a key set
+// there for `npm start` (an LLM key, say) never changes what the tests see.
+const blankSettings = Object.fromEntries(knownSettings().map((name: string) => [name, ""]));
 
 /**
  * Two projects:
@@ -19,6 +24,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
+                ...blankSettings,
                 ENVIRONMENT: "test",
                 LOG_LEVEL: "warn",
                 WEB_ORIGINS: "http://localhost:8798",
