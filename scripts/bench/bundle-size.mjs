@@ -30,11 +30,15 @@ writeFileSync(
     `compatibility_date = "2026-11-01"\ncompatibility_flags = ["nodejs_compat"]\nminify = true\n`,
 );
 
-const rows = [build("APE Worker (wrangler.toml)", join(root, "wrangler.toml")), build("baseline: bare Hono", baselineConfig)];
+const rows = [
+  build("APE Worker (wrangler.toml)", join(root, "wrangler.toml")),
+  build("baseline: bare Hono", baselineConfig),
+];
 rmSync(baselineDir, { recursive: true, force: true });
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 console.log("bundle                          raw          gzip");
-for (const row of rows) console.log(`${row.label.padEnd(30)}  ${kib(row.raw).padStart(11)}  ${kib(row.gzip).padStart(11)}`);
+for (const row of rows)
+  console.log(`${row.label.padEnd(30)}  ${kib(row.raw).padStart(11)}  ${kib(row.gzip).padStart(11)}`);
 const [ape, base] = rows;
 console.log(`APE adds ${kib(ape.raw - base.raw)} raw, ${kib(ape.gzip - base.gzip)} gzipped over the baseline.`);

@@ -89,9 +89,11 @@ const nasty = fc.oneof(
 /** A path with each `{param}` filled by a generated value. */
 export const pathArbitrary = (op: Operation) => {
   const names = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "");
-  return fc.tuple(...names.map(() => nasty)).map((values) =>
-    names.reduce((path, name, i) => path.replace(`{${name}}`, encodeURIComponent(values[i] ?? "")), op.path),
-  );
+  return fc
+    .tuple(...names.map(() => nasty))
+    .map((values) =>
+      names.reduce((path, name, i) => path.replace(`{${name}}`, encodeURIComponent(values[i] ?? "")), op.path),
+    );
 };
 
 /** A query string: examples, random values, or junk keys. */
@@ -121,18 +123,16 @@ export const queryArbitrary = (doc: Document, op: Operation) => {
 /** A body: the valid example, a mutation of it, an arbitrary JSON value, or text that is not JSON. */
 export const bodyArbitrary = (doc: Document, op: Operation) => {
   const valid = op.body ? exampleOf(doc, op.body.schema) : {};
-  const mutated = fc
-    .tuple(fc.anything(), fc.nat())
-    .map(([replacement, index]): unknown => {
-      if (!valid || typeof valid !== "object" || Array.isArray(valid)) return replacement;
-      const keys = Object.keys(valid);
-      if (keys.length === 0) return { extra: replacement };
-      const copy: Record<string, unknown> = { ...(valid as Record<string, unknown>) };
-      const key = keys[index % keys.length] as string;
-      if (index % 2 === 0) delete copy[key];
-      else copy[key] = replacement;
-      return copy;
-    });
+  const mutated = fc.tuple(fc.anything(), fc.nat()).map(([replacement, index]): unknown => {
+    if (!valid || typeof valid !== "object" || Array.isArray(valid)) return replacement;
+    const keys = Object.keys(valid);
+    if (keys.length === 0) return { extra: replacement };
+    const copy: Record<string, unknown> = { ...(valid as Record<string, unknown>) };
+    const key = keys[index % keys.length] as string;
+    if (index % 2 === 0) delete copy[key];
+    else copy[key] = replacement;
+    return copy;
+  });
   return fc.oneof(
     fc.constant({ contentType: "application/json", text: JSON.stringify(valid) }),
     mutated.map((value) => ({ contentType: "application/json", text: JSON.stringify(value) ?? "null" })),

@@ -22,23 +22,28 @@ describe("API fuzz", () => {
   it("never answers 5xx, and every error is problem+json with a code and request id", async () => {
     for (const op of operationsOf(doc, "/api/v1")) {
       await fc.assert(
-        fc.asyncProperty(pathArbitrary(op), queryArbitrary(doc, op), bodyArbitrary(doc, op), async (path, query, body) => {
-          const hasBody = !["GET", "HEAD"].includes(op.method);
-          const res = await h.request(`${path}${query}`, {
-            method: op.method,
-            ...(hasBody ? { headers: { "content-type": body.contentType }, body: body.text } : {}),
-          });
-          const where = `${op.method} ${path}${query}`;
-          expect(res.status, where).toBeLessThan(500);
-          if (res.status >= 400) {
-            expect(res.headers.get("content-type"), where).toBe("application/problem+json");
-            const problem = (await res.json()) as { code?: string; requestId?: string };
-            expect(problem.code, where).toEqual(expect.any(String));
-            expect(problem.requestId, where).toBe(res.headers.get("x-request-id"));
-          } else {
-            await res.body?.cancel();
-          }
-        }),
+        fc.asyncProperty(
+          pathArbitrary(op),
+          queryArbitrary(doc, op),
+          bodyArbitrary(doc, op),
+          async (path, query, body) => {
+            const hasBody = !["GET", "HEAD"].includes(op.method);
+            const res = await h.request(`${path}${query}`, {
+              method: op.method,
+              ...(hasBody ? { headers: { "content-type": body.contentType }, body: body.text } : {}),
+            });
+            const where = `${op.method} ${path}${query}`;
+            expect(res.status, where).toBeLessThan(500);
+            if (res.status >= 400) {
+              expect(res.headers.get("content-type"), where).toBe("application/problem+json");
+              const problem = (await res.json()) as { code?: string; requestId?: string };
+              expect(problem.code, where).toEqual(expect.any(String));
+              expect(problem.requestId, where).toBe(res.headers.get("x-request-id"));
+            } else {
+              await res.body?.cancel();
+            }
+          },
+        ),
         { numRuns: RUNS_PER_OPERATION },
       );
     }
