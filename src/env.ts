@@ -83,7 +83,8 @@ const checked = new WeakMap<object, EnvCheck>();
 export const checkEnv = (raw: RawEnv): EnvCheck => {
   const cached = checked.get(raw);
   if (cached) return cached;
-  const parsed = EnvSchema.safeParse(raw);
+  // An empty value (`GROQ_API_KEY=` in .dev.vars) means "not set", so defaults apply and required ones are named.
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== "")));
   const result: EnvCheck = parsed.success
     ? { ok: true, env: parsed.data }
     : {
