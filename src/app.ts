@@ -6,8 +6,10 @@ import { bodyGuard } from "./middleware/body-guard.js";
 import { init } from "./middleware/init.js";
 import { installProblemHandling } from "./middleware/problems.js";
 import { requestId } from "./middleware/request-id.js";
+import { registerAuthRoutes } from "./routes/v1/auth/index.js";
 import { registerDocsRoutes } from "./routes/v1/docs/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
+import { registerUserRoutes } from "./routes/v1/users/index.js";
 
 export const API_BASE = "/api/v1";
 
@@ -46,6 +48,8 @@ export const buildApp = () => {
   api.use("*", bodyGuard());
 
   registerHealthRoutes(api);
+  registerAuthRoutes(api);
+  registerUserRoutes(api);
   registerDocsRoutes(api);
 
   root.route(API_BASE, api);

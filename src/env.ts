@@ -40,6 +40,12 @@ export const EnvSchema = z.object({
     .positive()
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
+  RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
+  RATE_LIMIT_ACCOUNT_PER_MINUTE: z.coerce.number().int().positive().optional(),
+  RATE_LIMIT_DEFAULT_PER_MINUTE: z.coerce.number().int().positive().optional(),
+  EMAIL_PROVIDER: z.enum(["outbox", "ses"]).default("outbox"),
+  EMAIL_FROM: z.string().optional(),
+  SES_ENDPOINT: z.url().optional(),
   GROQ_API_KEY: optionalSecret,
   OPENAI_API_KEY: optionalSecret,
   AWS_ACCESS_KEY_ID: optionalSecret,

@@ -6,7 +6,7 @@
  */
 
 /** Every id prefix APE hands out, one per kind of record. */
-export const idPrefixes = ["usr", "key", "conv", "msg", "res", "ext", "aud", "use"] as const;
+export const idPrefixes = ["usr", "key", "conv", "msg", "res", "ext", "aud", "use", "ses", "rtk", "prt"] as const;
 
 /** The prefix of one kind of record's id. */
 export type IdPrefix = (typeof idPrefixes)[number];

@@ -2,16 +2,20 @@ import { createMiddleware } from "hono/factory";
 import { checkEnv, type RawEnv } from "../env.js";
 import { ApiError } from "../lib/errors.js";
 import { createLogger, type Logger } from "../lib/log.js";
-import { createServiceContext, type ServiceContext } from "../services/context.js";
+import { writeAuditEntries } from "../services/audit/record-audit.js";
+import { type AuditEntry, createServiceContext, type ServiceContext } from "../services/context.js";
 import type { RequestIdVariables } from "./request-id.js";
 
 /** Context variables set by {@link init}. */
 export type InitVariables = { ctx: ServiceContext; log: Logger };
 
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
 /**
- * Validates the environment (once per isolate) and builds the request's service context; closes what the
- * request opened after the response is sent. A bad environment answers 503 `CONFIG_INVALID` naming each bad
- * setting, and logs the same list.
+ * Validates the environment (once per isolate) and builds the request's service context. After the response:
+ * writes the audit entries services queued (or, for a successful state-changing request by a known caller
+ * that queued none, a generic one, so every module is audited without a call in each route), then closes
+ * what the request opened. A bad environment answers 503 `CONFIG_INVALID` naming each bad setting.
  * @example
  * app.use("*", requestId(), init());
  */
@@ -26,25 +30,38 @@ export const init = () =>
       throw new ApiError("CONFIG_INVALID", `Settings missing or invalid: ${check.problems.join("; ")}`);
     }
     const cleanups: Array<() => Promise<unknown>> = [];
-    c.set(
-      "ctx",
-      createServiceContext({
-        env: check.env,
-        log,
-        requestId: c.var.requestId,
-        defer: (cleanup) => cleanups.push(cleanup),
-      }),
-    );
+    const entries: AuditEntry[] = [];
+    const deferred: Promise<unknown>[] = [];
+    // Deferred work may use the database, so the clean-up that closes it waits for that work first.
+    const defer = (work: Promise<unknown>) => {
+      deferred.push(work.catch((error) => log.error("deferred work failed", { error })));
+    };
+    const ctx = createServiceContext({
+      env: check.env,
+      log,
+      requestId: c.var.requestId,
+      client: { ip: c.req.header("cf-connecting-ip") ?? null, userAgent: c.req.header("user-agent") ?? null },
+      cleanup: (work) => cleanups.push(work),
+      defer,
+      audit: (entry) => entries.push(entry),
+    });
+    c.set("ctx", ctx);
     try {
       await next();
     } finally {
-      if (cleanups.length > 0) {
-        const done = Promise.allSettled(cleanups.map((cleanup) => cleanup()));
+      if (entries.length === 0 && ctx.caller && STATE_CHANGING.has(c.req.method) && c.res.status < 400) {
+        entries.push({ action: `${c.req.method.toLowerCase()} ${c.req.routePath}`, details: { path: c.req.path } });
+      }
+      const finish = async () => {
+        await writeAuditEntries({ ctx, entries });
+        await Promise.allSettled(deferred);
+        await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
+      };
+      if (entries.length > 0 || cleanups.length > 0 || deferred.length > 0) {
         try {
-          c.executionCtx.waitUntil(done);
+          c.executionCtx.waitUntil(finish());
         } catch {
-          // No execution context (a test calling app.request without one): finish the clean-up inline.
-          await done;
+          await finish();
         }
       }
     }

@@ -19,7 +19,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     stackBindings: Record<string, string>;
     templateDatabase: string;
-    spareRedis: { url: string; token: string; controlUrl: string };
+    spareRedisControl: string;
   }
 }
 
@@ -42,24 +42,49 @@ export default async function setup(project: TestProject) {
   await applyMigrations(env.DIRECT_DATABASE_URL);
   await applyMigrations(env.DIRECT_DATABASE_URL.replace(/\/[^/]+$/, `/${TEMPLATE_DATABASE}`));
 
-  // The spare Redis: a real redis-server that the readiness test stops to see APE report it down.
-  const spareDir = join(cfg.stateDir, "spare-redis");
-  mkdirSync(spareDir, { recursive: true });
-  const sparePort = cfg.redis.port + 10;
-  const spareOptions = { port: sparePort, dir: spareDir, persistence: false, label: "spare test Redis" };
-  await startRedisServer(spareOptions);
-  const spareToken = randomBytes(16).toString("hex");
-  const bridge = await startUpstashBridge({
-    port: cfg.upstashBridge.port + 10,
-    redisUrl: `redis://127.0.0.1:${sparePort}`,
-    token: spareToken,
-  });
+  // Spare Redis servers, one per test that stops Redis on purpose (so such tests can run in parallel), each
+  // with its own Upstash bridge; made on request through a small control server (test/helpers/spare-redis.ts).
+  type Spare = {
+    dir: string;
+    options: Parameters<typeof startRedisServer>[0];
+    url: string;
+    token: string;
+    close: () => Promise<void>;
+  };
+  const spares = new Map<string, Spare>();
+  const makeSpare = async (name: string) => {
+    const existing = spares.get(name);
+    if (existing) return existing;
+    const index = spares.size;
+    const dir = join(cfg.stateDir, `spare-redis-${index}`);
+    mkdirSync(dir, { recursive: true });
+    // Ports in pairs above the stack's own: Redis, then its bridge.
+    const options = {
+      port: cfg.redis.port + 20 + index * 2,
+      dir,
+      persistence: false,
+      label: `spare test Redis ${name}`,
+    };
+    await startRedisServer(options);
+    const token = randomBytes(16).toString("hex");
+    const bridge = await startUpstashBridge({
+      port: options.port + 1,
+      redisUrl: `redis://127.0.0.1:${options.port}`,
+      token,
+    });
+    const spare = { dir, options, url: bridge.url, token, close: bridge.close };
+    spares.set(name, spare);
+    return spare;
+  };
   const control = createServer(async (request, response) => {
     try {
-      if (request.url === "/spare-redis/stop") await stopRedisServer(spareDir);
-      else if (request.url === "/spare-redis/start") await startRedisServer(spareOptions);
-      else return void response.writeHead(404).end();
-      response.writeHead(204).end();
+      const [, , name = "", action = ""] = (request.url ?? "").split("/");
+      const spare = await makeSpare(name);
+      if (action === "stop") await stopRedisServer(spare.dir);
+      else if (action === "start") await startRedisServer(spare.options);
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ url: spare.url, token: spare.token }));
     } catch (error) {
       response.writeHead(500).end(String(error));
     }
@@ -75,11 +100,13 @@ export default async function setup(project: TestProject) {
     JWT_SECRET: randomBytes(32).toString("base64url"),
   });
   project.provide("templateDatabase", TEMPLATE_DATABASE);
-  project.provide("spareRedis", { url: bridge.url, token: spareToken, controlUrl: `http://127.0.0.1:${controlPort}` });
+  project.provide("spareRedisControl", `http://127.0.0.1:${controlPort}`);
 
   return async () => {
-    await bridge.close();
     await new Promise((resolve) => control.close(resolve));
-    await stopRedisServer(spareDir);
+    for (const spare of spares.values()) {
+      await spare.close();
+      await stopRedisServer(spare.dir);
+    }
   };
 }

@@ -34,17 +34,39 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
   const databaseUrl = await createTestDatabase();
   const testEnv: RawEnv = { ...env, DATABASE_URL: databaseUrl, ...overrides };
   const { root } = buildApp();
-  const request = async (path: string, init?: RequestInit, envOverrides: Record<string, unknown> = {}) => {
+  // Each harness is a client of its own address, so per-IP limits of one test file never touch another's.
+  const ip = `198.51.100.${1 + Math.floor(Math.random() * 254)}`;
+  const request = async (path: string, init: RequestInit = {}, envOverrides: Record<string, unknown> = {}) => {
     const ctx = createExecutionContext();
+    const headers = new Headers(init.headers);
+    if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", ip);
     const response = await root.fetch(
-      new Request(`http://ape.test${path}`, init),
+      new Request(`http://ape.test${path}`, { ...init, headers }),
       { ...testEnv, ...envOverrides },
       ctx,
     );
     await waitOnExecutionContext(ctx);
     return response;
   };
-  return { env: testEnv, databaseUrl, request };
+  const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  /** Registers a fresh user and returns its email, password, id and tokens. */
+  const signUp = async (overrides: { email?: string; password?: string; name?: string } = {}) => {
+    const email = overrides.email ?? `user-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const password = overrides.password ?? `pw-${crypto.randomUUID()}`;
+    const res = await request("/api/v1/auth/register", json("POST", { email, password, name: overrides.name }));
+    if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as {
+      user: { id: string };
+      tokens: { access_token: string; refresh_token: string };
+    };
+    return { email, password, id: body.user.id, tokens: body.tokens };
+  };
+  return { env: testEnv, databaseUrl, ip, request, json, bearer, signUp };
 };
 
 /** Asserts nothing by itself: reads a problem+json body with its content type, for expectations. */

@@ -1,5 +1,6 @@
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
+import { spareRedis } from "../helpers/spare-redis.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -39,11 +40,11 @@ describe("GET /api/v1/health/ready", () => {
   });
 
   it("is 503 naming Redis when the Redis behind it is stopped, and 200 again once it is back", async () => {
-    const spare = inject("spareRedis");
-    const onSpare = { UPSTASH_REDIS_REST_URL: spare.url, UPSTASH_REDIS_REST_TOKEN: spare.token };
+    const spare = await spareRedis("health");
+    const onSpare = spare.env;
     expect((await h.request("/api/v1/health/ready", {}, onSpare)).status).toBe(200);
 
-    await fetch(`${spare.controlUrl}/spare-redis/stop`, { method: "POST" });
+    await spare.stop();
     try {
       const down = await readProblem(await h.request("/api/v1/health/ready", {}, onSpare));
       expect(down.status).toBe(503);
@@ -53,7 +54,7 @@ describe("GET /api/v1/health/ready", () => {
       expect(down.body.detail).toContain("redis");
       expect((down.body.checks as Record<string, { status: string }>).postgres?.status).toBe("up");
     } finally {
-      await fetch(`${spare.controlUrl}/spare-redis/start`, { method: "POST" });
+      await spare.start();
     }
     // The bridge reconnects on its own; readiness follows within a few seconds.
     await expect

@@ -1,4 +1,4 @@
-import { index, pgTable, text, uniqueIndex, varchar } from "drizzle-orm/pg-core";
+import { index, jsonb, pgTable, text, uniqueIndex, varchar } from "drizzle-orm/pg-core";
 import { createdAt, idColumn, timestamptz } from "./columns.js";
 import { users } from "./users.js";
 
@@ -17,6 +17,8 @@ export const apiKeys = pgTable(
     keyHash: varchar("key_hash", { length: 255 }).notNull(),
     prefix: varchar("prefix", { length: 16 }).notNull(),
     name: varchar("name", { length: 100 }),
+    /** What the key may do (`chat`, `research`, `extraction`, `code`, `documents`, `read`). */
+    scopes: jsonb("scopes").$type<string[]>().notNull().default([]),
     lastUsedAt: timestamptz("last_used_at"),
     expiresAt: timestamptz("expires_at"),
     revokedAt: timestamptz("revoked_at"),

@@ -11,14 +11,19 @@ export const auditLogs = pgTable(
   {
     id: idColumn("aud"),
     userId: text("user_id").references(() => users.id, { onDelete: "set null" }),
-    action: varchar("action", { length: 50 }).notNull(),
+    action: varchar("action", { length: 80 }).notNull(),
     resourceType: varchar("resource_type", { length: 50 }),
     resourceId: text("resource_id"),
     details: jsonb("details").$type<Record<string, unknown>>(),
     ipAddress: inet("ip_address"),
+    userAgent: varchar("user_agent", { length: 512 }),
+    requestId: varchar("request_id", { length: 128 }),
     createdAt: createdAt(),
   },
-  (t) => [index("idx_audit_logs_user").on(t.userId, t.createdAt)],
+  (t) => [
+    index("idx_audit_logs_user").on(t.userId, t.createdAt),
+    index("idx_audit_logs_user_action").on(t.userId, t.action),
+  ],
 );
 
 /** A row of `audit_logs` as read. */

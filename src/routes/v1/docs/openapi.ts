@@ -21,7 +21,25 @@ export const openApiInfo: Parameters<App["getOpenAPI31Document"]>[0] = {
     ].join("\n"),
   },
   servers: [{ url: "/api/v1", description: "This deployment" }],
-  tags: [{ name: "health", description: "Liveness and readiness of APE and its dependencies." }],
+  tags: [
+    { name: "health", description: "Liveness and readiness of APE and its dependencies." },
+    { name: "auth", description: "Accounts, sign-in, token refresh and password reset." },
+    { name: "users", description: "The caller's account and audit trail." },
+    { name: "api keys", description: "Keys for programs, with scopes; shown once, stored hashed." },
+  ],
 };
 
-export const registerOpenApiDocument = (app: App) => app.doc31("/openapi.json", openApiInfo);
+export const registerOpenApiDocument = (app: App) => {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An access token from /auth/login or /auth/refresh, or an API key (`ape_…`).",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "x-api-key",
+    description: "An API key (`ape_…`), as an alternative to the Authorization header.",
+  });
+  return app.doc31("/openapi.json", openApiInfo);
+};

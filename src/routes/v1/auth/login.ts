@@ -1,0 +1,24 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../../lib/app.js";
+import { rateLimit } from "../../../middleware/rate-limit.js";
+import { loginUser } from "../../../services/auth/accounts.js";
+import { problemResponses } from "../../problem-schema.js";
+import { AuthResultSchema, LoginBodySchema } from "./schemas.js";
+
+export const loginRoute = createRoute({
+  method: "post",
+  path: "/auth/login",
+  tags: ["auth"],
+  summary: "Sign in",
+  description:
+    "Trades email and password for a token pair. A wrong email and a wrong password answer alike (401 `INVALID_CREDENTIALS`); repeated failures per account or IP answer 429.",
+  middleware: [rateLimit("auth")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: LoginBodySchema } } } },
+  responses: {
+    200: { description: "The user and a token pair.", content: { "application/json": { schema: AuthResultSchema } } },
+    ...problemResponses(400, 401, 413, 415, 429, 503),
+  },
+});
+
+export const registerLogin = (app: App) =>
+  app.openapi(loginRoute, async (c) => c.json(await loginUser({ ctx: c.var.ctx, input: c.req.valid("json") }), 200));

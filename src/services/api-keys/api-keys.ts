@@ -1,0 +1,122 @@
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { apiKeys } from "../../db/schema/index.js";
+import { randomBase62, sha256Hex } from "../../lib/crypto.js";
+import { ApiError } from "../../lib/errors.js";
+import type { ApiKeyScope, Caller, ServiceContext } from "../context.js";
+
+/** Keys look like `ape_` + 43 base62 characters (32 random bytes); the first 12 characters are the prefix. */
+export const API_KEY_PREFIX = "ape_";
+const VISIBLE_PREFIX_LENGTH = 12;
+const LAST_USED_EVERY_SECONDS = 60;
+
+const requireUser = (ctx: ServiceContext) => {
+  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
+  return ctx.caller.userId;
+};
+
+/** An API key as lists show it: never the key, never its hash. */
+export const publicApiKey = (key: typeof apiKeys.$inferSelect) => ({
+  id: key.id,
+  name: key.name,
+  prefix: key.prefix,
+  scopes: key.scopes as ApiKeyScope[],
+  last_used_at: key.lastUsedAt?.toISOString() ?? null,
+  expires_at: key.expiresAt?.toISOString() ?? null,
+  revoked_at: key.revokedAt?.toISOString() ?? null,
+  created_at: key.createdAt.toISOString(),
+});
+
+/**
+ * Creates a key for the caller; the answer is the only time the key itself is shown.
+ * @example
+ * const { key } = await createApiKey({ ctx, input: { name: "ci", scopes: ["read"] } });
+ */
+export const createApiKey = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { name: string; scopes: ApiKeyScope[]; expires_at?: string | undefined };
+}) => {
+  const userId = requireUser(ctx);
+  const key = `${API_KEY_PREFIX}${randomBase62(32)}`;
+  const [row] = await ctx.db
+    .insert(apiKeys)
+    .values({
+      userId,
+      name: input.name,
+      scopes: [...new Set(input.scopes)],
+      keyHash: await sha256Hex(key),
+      prefix: key.slice(0, VISIBLE_PREFIX_LENGTH),
+      expiresAt: input.expires_at ? new Date(input.expires_at) : null,
+    })
+    .returning();
+  if (!row) throw new Error("api key insert returned nothing");
+  ctx.audit({ action: "api_key.create", resourceType: "api_key", resourceId: row.id, details: { scopes: row.scopes } });
+  return { ...publicApiKey(row), key };
+};
+
+/** The caller's keys, newest first, cursor-paginated. */
+export const listApiKeys = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { limit: number; cursor?: string | undefined };
+}) => {
+  const userId = requireUser(ctx);
+  const rows = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, userId), input.cursor ? lt(apiKeys.id, input.cursor) : undefined))
+    .orderBy(desc(apiKeys.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  return { items: page.map(publicApiKey), next_cursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null };
+};
+
+/** Revokes one of the caller's keys; someone else's key answers not found. */
+export const revokeApiKey = async ({ ctx, id }: { ctx: ServiceContext; id: string }) => {
+  const userId = requireUser(ctx);
+  const [row] = await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .returning();
+  if (!row) {
+    const [existing] = await ctx.db
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)));
+    if (!existing) throw new ApiError("NOT_FOUND", `No API key ${id}.`);
+    return; // already revoked: revoking again changes nothing
+  }
+  ctx.audit({ action: "api_key.revoke", resourceType: "api_key", resourceId: row.id });
+};
+
+/**
+ * Resolves a presented key to its caller, or null when it is unknown, revoked or expired. Marks it used at
+ * most once a minute, after the response.
+ */
+export const authenticateApiKey = async ({
+  ctx,
+  key,
+}: {
+  ctx: ServiceContext;
+  key: string;
+}): Promise<Caller | null> => {
+  if (!key.startsWith(API_KEY_PREFIX)) return null;
+  const [row] = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, await sha256Hex(key)))
+    .limit(1);
+  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= new Date())) return null;
+  ctx.defer(
+    (async () => {
+      const first = await ctx.redis.set(`apikey:used:${row.id}`, 1, { nx: true, ex: LAST_USED_EVERY_SECONDS });
+      if (first === "OK") await ctx.db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
+    })(),
+  );
+  return { kind: "api_key", userId: row.userId, apiKeyId: row.id, scopes: row.scopes as ApiKeyScope[] };
+};

@@ -1,0 +1,96 @@
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { verifyAccessToken } from "../../src/services/auth/access-tokens.js";
+import { type Credential, forgedTokens, runAuthorisationKit } from "../helpers/authz-kit.js";
+import { createHarness, type Harness } from "../helpers/harness.js";
+
+let h: Harness;
+let doc: Parameters<typeof runAuthorisationKit>[0]["doc"];
+beforeAll(async () => {
+  h = await createHarness();
+  doc = (await (await h.request("/api/v1/openapi.json")).json()) as typeof doc;
+});
+
+const createKey = async (token: string, scopes: string[]) => {
+  const res = await h.request("/api/v1/users/me/api-keys", h.json("POST", { name: "kit", scopes }, h.bearer(token)));
+  return (await res.json()) as { id: string; key: string };
+};
+
+describe("the authorisation kit over every protected route", () => {
+  it("refuses every bad credential and never shows one user's resources to another", async () => {
+    const victim = await h.signUp();
+    const claims = await verifyAccessToken({ secret: env.JWT_SECRET, token: victim.tokens.access_token });
+    const victimKey = await createKey(victim.tokens.access_token, ["read"]);
+
+    // A session that has logged out, a revoked key, and a key whose scope covers nothing here.
+    const loggedOut = await h.signUp();
+    await h.request("/api/v1/auth/logout", { method: "POST", headers: h.bearer(loggedOut.tokens.access_token) });
+    const revoked = await createKey(victim.tokens.access_token, ["read"]);
+    await h.request(`/api/v1/users/me/api-keys/${revoked.id}`, {
+      method: "DELETE",
+      headers: h.bearer(victim.tokens.access_token),
+    });
+    const narrowKey = await createKey(victim.tokens.access_token, ["code"]);
+    const intruder = await h.signUp();
+
+    const forged = await forgedTokens({ id: victim.id, sessionId: claims?.sid ?? "" });
+    const refused = [401];
+    const credentials: Credential[] = [
+      { name: "no credentials", headers: {}, expect: refused },
+      { name: "a malformed token", headers: h.bearer("not.a.jwt"), expect: refused },
+      { name: "a non-bearer scheme", headers: { authorization: `Basic ${btoa("a:b")}` }, expect: refused },
+      { name: "an expired token", headers: h.bearer(forged.expired), expect: refused },
+      { name: "alg none", headers: h.bearer(forged.algNone), expect: refused },
+      { name: "a token signed with another key", headers: h.bearer(forged.otherKey), expect: refused },
+      { name: "a token with another algorithm", headers: h.bearer(forged.otherAlgorithm), expect: refused },
+      { name: "a token for another audience", headers: h.bearer(forged.wrongAudience), expect: refused },
+      { name: "a token not yet valid", headers: h.bearer(forged.notYetValid), expect: refused },
+      { name: "a logged-out session's token", headers: h.bearer(loggedOut.tokens.access_token), expect: refused },
+      { name: "a revoked API key", headers: h.bearer(revoked.key), expect: refused },
+      { name: "an unknown API key", headers: { "x-api-key": `ape_${"x".repeat(43)}` }, expect: refused },
+      { name: "a key without the scope", headers: h.bearer(narrowKey.key), expect: [403] },
+      // Another user, validly signed in: a route on one of the victim's ids answers 404; a /me route acts on
+      // the intruder's own account (or refuses the example body's password), which the leak check watches.
+      {
+        name: "another user's token",
+        headers: h.bearer(intruder.tokens.access_token),
+        expect: (op) => (op.path.includes("{") ? [404] : [200, 201, 204, 400, 403, 409]),
+      },
+    ];
+
+    const { surprises, operations } = await runAuthorisationKit({
+      h,
+      doc,
+      credentials,
+      resources: { "/api/v1/users/me/api-keys/{id}": victimKey.id },
+      secrets: [victim.email, victimKey.key],
+    });
+    expect(operations).toBeGreaterThanOrEqual(7);
+    expect(surprises).toEqual([]);
+
+    // The intruder's attempt on the victim's key did not revoke it.
+    expect((await h.request("/api/v1/users/me", { headers: h.bearer(victimKey.key) })).status).toBe(200);
+  });
+
+  it("answers another user's key id with 404, exactly as an id that does not exist", async () => {
+    const owner = await h.signUp();
+    const key = await createKey(owner.tokens.access_token, ["read"]);
+    const other = await h.signUp();
+    const theirs = await h.request(`/api/v1/users/me/api-keys/${key.id}`, {
+      method: "DELETE",
+      headers: h.bearer(other.tokens.access_token),
+    });
+    const missing = await h.request("/api/v1/users/me/api-keys/key_00000000000000000000000000", {
+      method: "DELETE",
+      headers: h.bearer(other.tokens.access_token),
+    });
+    expect(theirs.status).toBe(404);
+    expect(missing.status).toBe(404);
+    const [a, b] = [
+      (await theirs.json()) as Record<string, unknown>,
+      (await missing.json()) as Record<string, unknown>,
+    ];
+    expect(a.code).toBe(b.code);
+    expect(a.title).toBe(b.title);
+  });
+});
