@@ -122,3 +122,26 @@ describe("rate limits", () => {
     }
   });
 });
+
+describe("stored password hashes", () => {
+  it("replaces an old PBKDF2 hash with argon2id at the next login", async () => {
+    const { createDatabase } = await import("../../src/db/client.js");
+    const { users } = await import("../../src/db/schema/index.js");
+    const { hashPasswordPbkdf2 } = await import("../../src/services/auth/passwords.js");
+    const { eq } = await import("drizzle-orm");
+    const { db, close } = createDatabase(h.databaseUrl);
+    try {
+      const email = `legacy-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      await db.insert(users).values({ email, passwordHash: await hashPasswordPbkdf2("an old but fine passphrase") });
+      const login = await h.request(
+        "/api/v1/auth/login",
+        h.json("POST", { email, password: "an old but fine passphrase" }),
+      );
+      expect(login.status).toBe(200);
+      const [row] = await db.select({ hash: users.passwordHash }).from(users).where(eq(users.email, email));
+      expect(row?.hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    } finally {
+      await close();
+    }
+  });
+});

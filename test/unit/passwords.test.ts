@@ -1,31 +1,41 @@
 import { describe, expect, it } from "vitest";
 import {
   hashPassword,
+  hashPasswordPbkdf2,
   isCommonPassword,
   PBKDF2_ITERATIONS,
   verifyPassword,
 } from "../../src/services/auth/passwords.js";
 
 describe("password hashing", () => {
-  it("uses PBKDF2-SHA256 at 100,000 iterations, the most production Workers allow", async () => {
-    // Local workerd accepts more, production throws above 100,000: this pin keeps a raise from shipping.
-    expect(PBKDF2_ITERATIONS).toBe(100_000);
-    expect(await hashPassword("pw")).toMatch(/^\$pbkdf2-sha256\$i=100000\$[\w-]{22}\$[\w-]{43}$/);
+  it("hashes with argon2id at OWASP's parameters, in the PHC format", async () => {
+    expect(await hashPassword("pw")).toMatch(
+      /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/,
+    );
   });
 
   it("verifies the right password only, with a fresh salt each time", async () => {
     const a = await hashPassword("correct horse");
     const b = await hashPassword("correct horse");
     expect(a).not.toBe(b);
-    expect((await verifyPassword("correct horse", a)).ok).toBe(true);
+    expect(await verifyPassword("correct horse", a)).toEqual({ ok: true, needsRehash: false });
     expect((await verifyPassword("correct horsE", a)).ok).toBe(false);
     expect((await verifyPassword("correct horse", "not a hash")).ok).toBe(false);
   });
 
-  it("asks for a rehash when a stored hash has fewer iterations than today's", async () => {
-    const old = await hashPassword("pw", 10_000);
+  it("asks for a rehash when a stored hash has weaker parameters than today's", async () => {
+    const weak = await hashPassword("pw", { memoryCost: 4096, timeCost: 1 });
+    expect(await verifyPassword("pw", weak)).toEqual({ ok: true, needsRehash: true });
+    expect((await verifyPassword("nope", weak)).needsRehash).toBe(false);
+  });
+
+  it("still verifies PBKDF2 hashes, pinned at the 100,000 iterations production Workers allow, and moves them on", async () => {
+    // Local workerd accepts more iterations; production throws above 100,000, so this pin keeps a raise from shipping.
+    expect(PBKDF2_ITERATIONS).toBe(100_000);
+    const old = await hashPasswordPbkdf2("pw");
+    expect(old).toMatch(/^\$pbkdf2-sha256\$i=100000\$/);
     expect(await verifyPassword("pw", old)).toEqual({ ok: true, needsRehash: true });
-    expect((await verifyPassword("pw", await hashPassword("pw"))).needsRehash).toBe(false);
+    expect((await verifyPassword("pW", old)).ok).toBe(false);
   });
 
   it("knows the most common passwords", () => {

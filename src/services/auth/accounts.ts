@@ -114,7 +114,7 @@ export const requestPasswordReset = async ({ ctx, input }: { ctx: ServiceContext
     ["reset:ip", ctx.client.ip],
   ]);
   const [user] = await ctx.db.select().from(users).where(eq(users.email, email)).limit(1);
-  if (!user || !user.isActive) {
+  if (!user?.isActive) {
     ctx.audit({ action: "auth.password_reset_requested", userId: null, details: { known: false } });
     return;
   }
