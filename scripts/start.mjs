@@ -1,13 +1,14 @@
 // `npm start`: the local stack (Postgres, Redis, bridges), migrations, then the API in `wrangler dev` on :8787
 // and the web UI on :8788. Run it again while it runs and it says so; `npm run stop` ends everything.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { effectiveSettings, ensureDevVars, root } from "./dev-vars.mjs";
 import { applyMigrations } from "./migrate.mjs";
 import { stackConfig } from "./stack/config.mjs";
 import { stackUp } from "./stack/index.mjs";
 import { isPortOpen, probeJson, waitFor } from "./stack/util.mjs";
+import { writeEnvFile } from "./wrangler-dev.mjs";
 
 const cfg = stackConfig("dev");
 const apiUrl = `http://127.0.0.1:${cfg.api.port}`;
@@ -36,17 +37,7 @@ if (ensureDevVars(stack)) console.log("[start] wrote .dev.vars from .dev.vars.ex
 await applyMigrations(stack.DIRECT_DATABASE_URL).catch((error) => fail(`migrations failed: ${error.message}`));
 
 // wrangler reads .dev.vars itself; a setting exported in the shell wins, so hand wrangler the merged set.
-const settings = effectiveSettings();
-const envDir = join(root, ".wrangler", "ape");
-mkdirSync(envDir, { recursive: true });
-const envFile = join(envDir, "dev.env");
-writeFileSync(
-  envFile,
-  Object.entries(settings)
-    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
-    .join("\n"),
-  { mode: 0o600 },
-);
+const envFile = writeEnvFile("dev", effectiveSettings());
 
 const quiet = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" };
 const run = (name, command, args) => {

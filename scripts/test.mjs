@@ -1,14 +1,15 @@
 // `npm test`: the whole suite, in the order a reviewer would check it. Every step runs even when an earlier one
 // fails, so one run shows everything that is wrong; the last line is `N passed, N failed`.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "./dev-vars.mjs";
 import { applyMigrations } from "./migrate.mjs";
 import { stackConfig } from "./stack/config.mjs";
 import { stackUp } from "./stack/index.mjs";
-import { aptInstall, isPortOpen, probeJson, waitFor } from "./stack/util.mjs";
+import { aptInstall } from "./stack/util.mjs";
+import { startWranglerDev } from "./wrangler-dev.mjs";
 
 const results = { passed: 0, failed: 0 };
 const failures = [];
@@ -58,53 +59,21 @@ await applyMigrations(stack.DIRECT_DATABASE_URL);
 if (!["chromium", "chromium-browser"].some((name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0)) {
   aptInstall(["chromium"]);
 }
-if (await isPortOpen(cfg.api.port)) {
-  console.error(`port ${cfg.api.port} (the API for browser tests) is taken; stop what holds it and run again`);
-  process.exit(1);
-}
-const envFile = join(root, ".wrangler", "ape", "test.env");
-mkdirSync(join(root, ".wrangler", "ape"), { recursive: true });
-const testSettings = {
-  ENVIRONMENT: "test",
-  LOG_LEVEL: "warn",
-  DATABASE_URL: stack.DATABASE_URL,
-  UPSTASH_REDIS_REST_URL: stack.UPSTASH_REDIS_REST_URL,
-  UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
-  JWT_SECRET: randomBytes(32).toString("base64url"),
-  WEB_ORIGINS: `http://127.0.0.1:${cfg.web.port}`,
-};
-writeFileSync(
-  envFile,
-  Object.entries(testSettings)
-    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
-    .join("\n"),
-  { mode: 0o600 },
-);
-const e2eUrl = `http://127.0.0.1:${cfg.api.port}`;
-// biome-ignore format: one flag and its value a pair reads better than one a line
-const wranglerArgs = [
-  "dev", "--ip", "127.0.0.1", "--port", String(cfg.api.port), "--inspector-port", "9339", "--env-file", envFile,
-  "--persist-to", join(root, ".wrangler", "test-state"), "--show-interactive-dev-session=false", "--log-level", "error",
-];
-const api = spawn("wrangler", wranglerArgs, {
-  cwd: root,
-  stdio: ["ignore", "ignore", "inherit"],
-  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  detached: true,
+const api = await startWranglerDev({
+  name: "test",
+  port: cfg.api.port,
+  inspectorPort: 9339,
+  settings: {
+    ENVIRONMENT: "test",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: stack.DATABASE_URL,
+    UPSTASH_REDIS_REST_URL: stack.UPSTASH_REDIS_REST_URL,
+    UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
+    JWT_SECRET: randomBytes(32).toString("base64url"),
+    WEB_ORIGINS: `http://127.0.0.1:${cfg.web.port}`,
+  },
 });
-const stopApi = () => {
-  try {
-    process.kill(-api.pid, "SIGTERM");
-  } catch {
-    // already gone
-  }
-};
-process.on("exit", stopApi);
-await waitFor(
-  "wrangler dev for browser tests",
-  async () => Boolean(await probeJson(`${e2eUrl}/api/v1/health`)),
-  120_000,
-);
+const e2eUrl = api.url;
 
 process.env.APE_E2E_URL = e2eUrl;
 step(
@@ -114,7 +83,7 @@ step(
   { count: vitestCounts(join(reportDir, "vitest.json")) },
 );
 
-stopApi();
+api.stop();
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\n${failures.length ? `Failed steps: ${failures.join("; ")}` : "Every step passed"} (${minutes} min)`);
