@@ -14,12 +14,14 @@ import { stackConfig } from "../../scripts/stack/config.mjs";
 import { stackUp } from "../../scripts/stack/index.mjs";
 import { startRedisServer, stopRedisServer } from "../../scripts/stack/redis.mjs";
 import { startUpstashBridge } from "../../scripts/stack/upstash-bridge.mjs";
+import { startFakeSes } from "./fake-ses.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
     stackBindings: Record<string, string>;
     templateDatabase: string;
     spareRedisControl: string;
+    fakeSesUrl: string;
   }
 }
 
@@ -100,10 +102,13 @@ export default async function setup(project: TestProject) {
     JWT_SECRET: randomBytes(32).toString("base64url"),
   });
   project.provide("templateDatabase", TEMPLATE_DATABASE);
+  const fakeSes = await startFakeSes();
+  project.provide("fakeSesUrl", fakeSes.url);
   project.provide("spareRedisControl", `http://127.0.0.1:${controlPort}`);
 
   return async () => {
     await new Promise((resolve) => control.close(resolve));
+    await fakeSes.close();
     for (const spare of spares.values()) {
       await spare.close();
       await stopRedisServer(spare.dir);

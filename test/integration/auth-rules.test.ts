@@ -42,7 +42,10 @@ describe("signing in", () => {
       await h.request("/api/v1/auth/login", h.json("POST", { email: user.email, password: "wrong-password" })),
     );
     const unknown = await readProblem(
-      await h.request("/api/v1/auth/login", h.json("POST", { email: "ghost@example.com", password: "wrong-password" })),
+      await h.request(
+        "/api/v1/auth/login",
+        h.json("POST", { email: `ghost-${crypto.randomUUID().slice(0, 8)}@example.com`, password: "wrong-password" }),
+      ),
     );
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);

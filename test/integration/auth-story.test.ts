@@ -113,7 +113,7 @@ describe("an account's life, as a user lives it", () => {
     expect(forgot.status).toBe(202);
     const unknown = await h.request(
       "/api/v1/auth/forgot-password",
-      h.json("POST", { email: "nobody-here@example.com" }),
+      h.json("POST", { email: `nobody-${crypto.randomUUID().slice(0, 8)}@example.com` }),
     );
     expect(unknown.status).toBe(202);
     expect(await unknown.json()).toEqual(await forgot.json());

@@ -126,19 +126,27 @@ export const requestPasswordReset = async ({ ctx, input }: { ctx: ServiceContext
   });
   const origin = ctx.env.WEB_ORIGINS[0] ?? "";
   const link = `${origin}/reset-password?token=${encodeURIComponent(token)}`;
-  await createEmailSender({ env: ctx.env, redis: ctx.redis, log: ctx.log }).send({
-    to: user.email,
-    kind: "password_reset",
-    subject: "Reset your APE password",
-    text: [
-      "Someone (hopefully you) asked to reset the password of your APE account.",
-      "",
-      `Open this link within 30 minutes to choose a new password: ${link}`,
-      `Or send this token to POST /api/v1/auth/reset-password: ${token}`,
-      "",
-      "If it was not you, ignore this mail; your password stays as it is.",
-    ].join("\n"),
-  });
+  // Sent after the response: a slow or failing mail provider must neither delay the answer nor change it,
+  // or the answer would tell which emails have accounts. A failure is logged (without the token).
+  const send = async () =>
+    createEmailSender({ env: ctx.env, redis: ctx.redis, log: ctx.log }).send({
+      to: user.email,
+      kind: "password_reset",
+      subject: "Reset your APE password",
+      text: [
+        "Someone (hopefully you) asked to reset the password of your APE account.",
+        "",
+        `Open this link within 30 minutes to choose a new password: ${link}`,
+        `Or send this token to POST /api/v1/auth/reset-password: ${token}`,
+        "",
+        "If it was not you, ignore this mail; your password stays as it is.",
+      ].join("\n"),
+    });
+  ctx.defer(
+    send().catch((error: unknown) => {
+      ctx.log.error("password reset mail not sent", { userId: user.id, error: String(error) });
+    }),
+  );
   ctx.audit({ action: "auth.password_reset_requested", userId: user.id, resourceType: "user", resourceId: user.id });
 };
 
