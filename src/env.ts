@@ -22,43 +22,51 @@ const optionalSecret = z
  * Everything the Worker reads from its environment: bindings declared in wrangler.toml, plain settings from
  * `[vars]` and secrets from `.dev.vars` or `wrangler secret put`. Checked once per isolate before routing.
  */
-export const EnvSchema = z.object({
-  ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  DATABASE_URL: z
-    .string({ error: "is required: the Postgres connection string (Neon in production)" })
-    .refine((value) => /^postgres(ql)?:\/\//.test(value), "must start with postgres:// or postgresql://"),
-  UPSTASH_REDIS_REST_URL: z.url({ error: "is required: the Upstash Redis REST URL (https://…upstash.io)" }),
-  UPSTASH_REDIS_REST_TOKEN: z.string({ error: "is required: the Upstash Redis REST token" }).min(1, "is empty"),
-  JWT_SECRET: z
-    .string({ error: "is required: a random secret of at least 32 characters for signing access tokens" })
-    .min(32, "must be at least 32 characters"),
-  WEB_ORIGINS: csv.default([]),
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(100 * 1024 * 1024)
-    .default(1024 * 1024),
-  RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
-  RATE_LIMIT_ACCOUNT_PER_MINUTE: z.coerce.number().int().positive().optional(),
-  RATE_LIMIT_DEFAULT_PER_MINUTE: z.coerce.number().int().positive().optional(),
-  EMAIL_PROVIDER: z.enum(["outbox", "ses"]).default("outbox"),
-  EMAIL_FROM: z.string().optional(),
-  SES_ENDPOINT: z.url().optional(),
-  GROQ_API_KEY: optionalSecret,
-  OPENAI_API_KEY: optionalSecret,
-  AWS_ACCESS_KEY_ID: optionalSecret,
-  AWS_SECRET_ACCESS_KEY: optionalSecret,
-  AWS_REGION: optionalSecret,
-  OPENAI_COMPATIBLE_BASE_URL: optionalSecret,
-  FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
-  CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),
-  EXTRACTION_QUEUE: binding<Queue>("EXTRACTION_QUEUE", (v) => "send" in v),
-  RESEARCH_QUEUE: binding<Queue>("RESEARCH_QUEUE", (v) => "send" in v),
-  DOCUMENTS_QUEUE: binding<Queue>("DOCUMENTS_QUEUE", (v) => "send" in v),
-  WEBHOOKS_QUEUE: binding<Queue>("WEBHOOKS_QUEUE", (v) => "send" in v),
-});
+export const EnvSchema = z
+  .object({
+    ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    DATABASE_URL: z
+      .string({ error: "is required: the Postgres connection string (Neon in production)" })
+      .refine((value) => /^postgres(ql)?:\/\//.test(value), "must start with postgres:// or postgresql://"),
+    UPSTASH_REDIS_REST_URL: z.url({ error: "is required: the Upstash Redis REST URL (https://…upstash.io)" }),
+    UPSTASH_REDIS_REST_TOKEN: z.string({ error: "is required: the Upstash Redis REST token" }).min(1, "is empty"),
+    JWT_SECRET: z
+      .string({ error: "is required: a random secret of at least 32 characters for signing access tokens" })
+      .min(32, "must be at least 32 characters"),
+    WEB_ORIGINS: csv.default([]),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(100 * 1024 * 1024)
+      .default(1024 * 1024),
+    RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    RATE_LIMIT_ACCOUNT_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    RATE_LIMIT_DEFAULT_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    EMAIL_PROVIDER: z.enum(["outbox", "ses"]).default("outbox"),
+    EMAIL_FROM: z.string().optional(),
+    SES_ENDPOINT: z.url().optional(),
+    GROQ_API_KEY: optionalSecret,
+    OPENAI_API_KEY: optionalSecret,
+    AWS_ACCESS_KEY_ID: optionalSecret,
+    AWS_SECRET_ACCESS_KEY: optionalSecret,
+    AWS_REGION: optionalSecret,
+    OPENAI_COMPATIBLE_BASE_URL: optionalSecret,
+    FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
+    CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),
+    EXTRACTION_QUEUE: binding<Queue>("EXTRACTION_QUEUE", (v) => "send" in v),
+    RESEARCH_QUEUE: binding<Queue>("RESEARCH_QUEUE", (v) => "send" in v),
+    DOCUMENTS_QUEUE: binding<Queue>("DOCUMENTS_QUEUE", (v) => "send" in v),
+    WEBHOOKS_QUEUE: binding<Queue>("WEBHOOKS_QUEUE", (v) => "send" in v),
+  })
+  .superRefine((env, issues) => {
+    // SES mail needs its settings at start, not at the first password reset.
+    if (env.EMAIL_PROVIDER !== "ses") return;
+    for (const name of ["EMAIL_FROM", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {
+      if (!env[name]) issues.addIssue({ code: "custom", path: [name], message: "is required when EMAIL_PROVIDER=ses" });
+    }
+  });
 
 /** The validated environment the app works with. */
 export type Env = z.output<typeof EnvSchema>;

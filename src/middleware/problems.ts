@@ -49,6 +49,8 @@ export const handleError = (error: Error, c: Context) => {
   let problem: ApiError;
   if (error instanceof ApiError) {
     problem = error;
+    // Expected failures of ours that are still outages (a dependency down) are worth a line with their cause.
+    if (problem.status >= 500) log.warn("request failed", { code: problem.code, cause: error.cause });
   } else if (error instanceof HTTPException && HTTP_STATUS_CODES[error.status]) {
     problem = new ApiError(HTTP_STATUS_CODES[error.status] as ErrorCode, error.message || undefined);
   } else {

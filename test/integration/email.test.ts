@@ -75,7 +75,9 @@ describe("Amazon SES through the official SDK, against a server speaking its pro
 
   it("fails, rather than hangs, when the connection drops every time", async () => {
     await script({ close: true, times: 3 });
-    await expect(sender().send(mail("dropped@example.com"))).rejects.toThrow(/SES refused the mail/);
+    await expect(sender().send(mail("dropped@example.com"))).rejects.toThrow(
+      /SES refused the mail: .*Network connection lost/,
+    );
   });
 });
 
@@ -115,5 +117,18 @@ describe("password reset mail in production configuration", () => {
     expect(known.status).toBe(202);
     expect(await known.json()).toEqual(await unknown.json());
     await fetch(`${inject("fakeSesUrl")}/__fake/reset`, { method: "POST" });
+  });
+});
+
+describe("mail settings", () => {
+  it("names the missing SES settings at start instead of failing at the first mail", async () => {
+    const { createHarness } = await import("../helpers/harness.js");
+    const h = await createHarness({ EMAIL_PROVIDER: "ses" });
+    const res = await h.request("/api/v1/health/ready");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { code: string; detail: string };
+    expect(body.code).toBe("CONFIG_INVALID");
+    for (const name of ["EMAIL_FROM", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
+      expect(body.detail).toContain(name);
   });
 });

@@ -18,6 +18,8 @@ export const createSesSender = (options: {
     region: options.region,
     credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
     maxAttempts: 3,
+    // Without a timeout a hanging SES would hold the send for as long as it hangs.
+    requestHandler: { requestTimeout: 5_000 },
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
   return {
@@ -41,10 +43,15 @@ export const createSesSender = (options: {
         );
         return { messageId: result.MessageId ?? "" };
       } catch (error) {
-        // The SDK's error names SES's code; its message never includes the credentials, but we keep only both names.
-        const code =
-          error instanceof SESv2ServiceException ? error.name : error instanceof Error ? error.name : "Unknown";
-        throw new Error(`SES refused the mail: ${code}`, { cause: error });
+        // SES's errors carry their code as the name and its explanation as the message; transport failures (a
+        // dropped connection, a timeout) say what happened in the message. Neither contains the credentials.
+        const reason =
+          error instanceof Error
+            ? error.message && error.message !== error.name
+              ? `${error.name}: ${error.message}`
+              : error.name
+            : "unknown";
+        throw new Error(`SES refused the mail: ${reason}`, { cause: error });
       }
     },
   };
