@@ -57,6 +57,11 @@ export const forgedTokens = async (victim: { id: string; sessionId: string }) =>
       .setIssuedAt()
       .setExpirationTime("10m")
       .sign(key),
+    wrongIssuer: await new SignJWT({ ...claims, iss: "someone-else" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt()
+      .setExpirationTime("10m")
+      .sign(key),
     notYetValid: await new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256" })
       .setIssuedAt()

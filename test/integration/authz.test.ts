@@ -44,6 +44,7 @@ describe("the authorisation kit over every protected route", () => {
       { name: "a token signed with another key", headers: h.bearer(forged.otherKey), expect: refused },
       { name: "a token with another algorithm", headers: h.bearer(forged.otherAlgorithm), expect: refused },
       { name: "a token for another audience", headers: h.bearer(forged.wrongAudience), expect: refused },
+      { name: "a token from another issuer", headers: h.bearer(forged.wrongIssuer), expect: refused },
       { name: "a token not yet valid", headers: h.bearer(forged.notYetValid), expect: refused },
       { name: "a logged-out session's token", headers: h.bearer(loggedOut.tokens.access_token), expect: refused },
       { name: "a revoked API key", headers: h.bearer(revoked.key), expect: refused },
