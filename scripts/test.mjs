@@ -1,6 +1,6 @@
 // `npm test`: the whole suite, in the order a reviewer would check it. Every step runs even when an earlier one
 // fails, so one run shows everything that is wrong; the last line is `N passed, N failed`.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { root } from "./dev-vars.mjs";
 import { applyMigrations } from "./migrate.mjs";
 import { stackConfig } from "./stack/config.mjs";
 import { stackUp } from "./stack/index.mjs";
-import { aptInstall } from "./stack/util.mjs";
+import { aptInstall, isPortOpen, waitFor } from "./stack/util.mjs";
 import { startWranglerDev } from "./wrangler-dev.mjs";
 
 const results = { passed: 0, failed: 0 };
@@ -74,6 +74,13 @@ const api = await startWranglerDev({
   },
 });
 const e2eUrl = api.url;
+// The web UI, served as `npm start` serves it, for the browser tests.
+const web = spawn(process.execPath, [join(root, "scripts", "web-server.mjs"), "--port", String(cfg.web.port)], {
+  stdio: "ignore",
+});
+process.on("exit", () => web.kill());
+await waitFor("the web UI for browser tests", () => isPortOpen(cfg.web.port));
+process.env.APE_E2E_WEB_URL = `http://127.0.0.1:${cfg.web.port}`;
 
 process.env.APE_E2E_URL = e2eUrl;
 step(
@@ -84,6 +91,7 @@ step(
 );
 
 api.stop();
+web.kill();
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\n${failures.length ? `Failed steps: ${failures.join("; ")}` : "Every step passed"} (${minutes} min)`);

@@ -32,3 +32,6 @@ export const launchBrowser = (): Promise<Browser> =>
 
 /** The base URL of the API under test (`wrangler dev`, started by scripts/test.mjs), if any. */
 export const e2eUrl = process.env.APE_E2E_URL;
+
+/** The web UI under test (scripts/test.mjs serves it), if any. */
+export const e2eWebUrl = process.env.APE_E2E_WEB_URL;
