@@ -59,8 +59,9 @@ const api = run("API", "wrangler", [
   "--env-file",
   envFile,
   "--show-interactive-dev-session=false",
+  // "log" shows the Worker's own log lines (requests, and the development outbox's mail) in this terminal.
   "--log-level",
-  "warn",
+  "log",
 ]);
 const web = run("web UI", process.execPath, [join(root, "scripts", "web-server.mjs"), "--port", String(cfg.web.port)]);
 writeFileSync(join(root, ".wrangler", "ape-start.pid"), String(process.pid));
