@@ -1,4 +1,4 @@
-import { SESv2Client, SESv2ServiceException, SendEmailCommand } from "@aws-sdk/client-sesv2";
+import { SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
 import type { EmailSender } from "./types.js";
 
 /**
