@@ -5,7 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
 import { buildApp } from "../../src/app.js";
-import { createDatabase } from "../../src/db/client.js";
+import { createDatabase, type Database } from "../../src/db/client.js";
 import type { RawEnv } from "../../src/env.js";
 
 const withDatabase = (url: string, database: string) => url.replace(/\/[^/?]+(\?|$)/, `/${database}$1`);
@@ -66,7 +66,16 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
     };
     return { email, password, id: body.user.id, tokens: body.tokens };
   };
-  return { env: testEnv, databaseUrl, ip, request, json, bearer, signUp };
+  /** Runs `work` with a drizzle handle on this harness's database, for checking what requests left behind. */
+  const withDb = async <T>(work: (db: Database) => Promise<T>) => {
+    const { db, close } = createDatabase(databaseUrl);
+    try {
+      return await work(db);
+    } finally {
+      await close();
+    }
+  };
+  return { env: testEnv, databaseUrl, ip, request, json, bearer, signUp, withDb };
 };
 
 /** Asserts nothing by itself: reads a problem+json body with its content type, for expectations. */

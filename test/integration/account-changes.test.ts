@@ -1,7 +1,6 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../../src/db/client.js";
 import { passwordResetTokens } from "../../src/db/schema/index.js";
 import { readOutbox } from "../../src/integrations/email/outbox.js";
 import { createRedis } from "../../src/integrations/redis.js";
@@ -59,15 +58,12 @@ describe("changing the account", () => {
     const redis = createRedis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
     const [mail] = await readOutbox({ redis, to: user.email });
     const token = mail?.text.match(/reset-password: (\S+)/)?.[1];
-    const { db, close } = createDatabase(h.databaseUrl);
-    try {
-      await db
+    await h.withDb((db) =>
+      db
         .update(passwordResetTokens)
         .set({ expiresAt: new Date(Date.now() - 1000) })
-        .where(eq(passwordResetTokens.userId, user.id));
-    } finally {
-      await close();
-    }
+        .where(eq(passwordResetTokens.userId, user.id)),
+    );
     const late = await h.request(
       "/api/v1/auth/reset-password",
       h.json("POST", { token, password: "a fresh unusual passphrase 1" }),

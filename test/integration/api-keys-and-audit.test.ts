@@ -1,7 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../../src/db/client.js";
 import { apiKeys, auditLogs } from "../../src/db/schema/index.js";
 import { createApp } from "../../src/lib/app.js";
 import { requireAuth } from "../../src/middleware/auth.js";
@@ -14,15 +13,6 @@ let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
 });
-
-const withDb = async <T>(work: (db: ReturnType<typeof createDatabase>["db"]) => Promise<T>) => {
-  const { db, close } = createDatabase(h.databaseUrl);
-  try {
-    return await work(db);
-  } finally {
-    await close();
-  }
-};
 
 type KeyList = { items: { id: string; last_used_at: string | null; scopes: string[] }[]; next_cursor: string | null };
 
@@ -49,7 +39,7 @@ describe("API keys", () => {
     const key = (await created.json()) as { id: string; key: string };
     expect((await h.request("/api/v1/users/me", { headers: h.bearer(key.key) })).status).toBe(200);
     // Time passes: the key's expiry is now behind us.
-    await withDb((db) =>
+    await h.withDb((db) =>
       db
         .update(apiKeys)
         .set({ expiresAt: new Date(Date.now() - 1000) })
@@ -165,7 +155,7 @@ describe("the audit trail", () => {
     );
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(200);
-    const rows = await withDb((db) => db.select().from(auditLogs).where(eq(auditLogs.userId, user.id)));
+    const rows = await h.withDb((db) => db.select().from(auditLogs).where(eq(auditLogs.userId, user.id)));
     expect(rows.map((row) => row.action)).toContain("post /api/v1/widgets/:id/polish");
     expect(rows.find((row) => row.action.startsWith("post "))?.details).toEqual({ path: "/api/v1/widgets/w1/polish" });
   });

@@ -1,4 +1,7 @@
+import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { users } from "../../src/db/schema/index.js";
+import { hashPasswordPbkdf2 } from "../../src/services/auth/passwords.js";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { spareRedis } from "../helpers/spare-redis.js";
 
@@ -128,12 +131,7 @@ describe("rate limits", () => {
 
 describe("stored password hashes", () => {
   it("replaces an old PBKDF2 hash with argon2id at the next login", async () => {
-    const { createDatabase } = await import("../../src/db/client.js");
-    const { users } = await import("../../src/db/schema/index.js");
-    const { hashPasswordPbkdf2 } = await import("../../src/services/auth/passwords.js");
-    const { eq } = await import("drizzle-orm");
-    const { db, close } = createDatabase(h.databaseUrl);
-    try {
+    await h.withDb(async (db) => {
       const email = `legacy-${crypto.randomUUID().slice(0, 8)}@example.com`;
       await db.insert(users).values({ email, passwordHash: await hashPasswordPbkdf2("an old but fine passphrase") });
       const login = await h.request(
@@ -143,8 +141,6 @@ describe("stored password hashes", () => {
       expect(login.status).toBe(200);
       const [row] = await db.select({ hash: users.passwordHash }).from(users).where(eq(users.email, email));
       expect(row?.hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    } finally {
-      await close();
-    }
+    });
   });
 });

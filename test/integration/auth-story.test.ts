@@ -1,7 +1,6 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../../src/db/client.js";
 import { apiKeys, auditLogs, sessions, users } from "../../src/db/schema/index.js";
 import { readOutbox } from "../../src/integrations/email/outbox.js";
 import { createRedis } from "../../src/integrations/redis.js";
@@ -12,20 +11,11 @@ beforeAll(async () => {
   h = await createHarness();
 });
 
-const query = async <T>(work: (db: ReturnType<typeof createDatabase>["db"]) => Promise<T>) => {
-  const { db, close } = createDatabase(h.databaseUrl);
-  try {
-    return await work(db);
-  } finally {
-    await close();
-  }
-};
-
 // Audit entries are written after the response; poll until they land.
 const auditActions = (userId: string) =>
-  query((db) => db.select({ action: auditLogs.action }).from(auditLogs).where(eq(auditLogs.userId, userId))).then(
-    (rows) => rows.map((row) => row.action),
-  );
+  h
+    .withDb((db) => db.select({ action: auditLogs.action }).from(auditLogs).where(eq(auditLogs.userId, userId)))
+    .then((rows) => rows.map((row) => row.action));
 
 describe("an account's life, as a user lives it", () => {
   it("registers, signs in, refreshes, catches a stolen refresh token, uses and revokes a key, resets the password, and leaves", async () => {
@@ -90,7 +80,7 @@ describe("an account's life, as a user lives it", () => {
     const listed = await list.text();
     expect(listed).toContain(key.id);
     expect(listed).not.toContain(key.key);
-    const stored = await query((db) => db.select().from(apiKeys).where(eq(apiKeys.id, key.id)));
+    const stored = await h.withDb((db) => db.select().from(apiKeys).where(eq(apiKeys.id, key.id)));
     expect(stored[0]?.keyHash).not.toContain(key.key.slice(4));
     // A read key may not manage keys.
     const outOfScope = await h.request(
@@ -166,9 +156,9 @@ describe("an account's life, as a user lives it", () => {
       h.json("DELETE", { password: newPassword }, h.bearer(last.access_token)),
     );
     expect(gone.status).toBe(204);
-    expect(await query((db) => db.select().from(users).where(eq(users.id, userId)))).toEqual([]);
-    expect(await query((db) => db.select().from(apiKeys).where(eq(apiKeys.userId, userId)))).toEqual([]);
-    expect(await query((db) => db.select().from(sessions).where(eq(sessions.userId, userId)))).toEqual([]);
+    expect(await h.withDb((db) => db.select().from(users).where(eq(users.id, userId)))).toEqual([]);
+    expect(await h.withDb((db) => db.select().from(apiKeys).where(eq(apiKeys.userId, userId)))).toEqual([]);
+    expect(await h.withDb((db) => db.select().from(sessions).where(eq(sessions.userId, userId)))).toEqual([]);
     expect((await h.request("/api/v1/users/me", { headers: h.bearer(last.access_token) })).status).toBe(401);
   });
 });
