@@ -1,6 +1,6 @@
-import { Ratelimit } from "@upstash/ratelimit";
 import { createMiddleware } from "hono/factory";
 import { type RateLimitGroup, rateLimitGroups } from "../config/rate-limits.js";
+import { slidingWindowLimiter } from "../integrations/ratelimit.js";
 import { ApiError } from "../lib/errors.js";
 import type { InitVariables } from "./init.js";
 
@@ -23,13 +23,11 @@ export const rateLimit = (group: RateLimitGroup) => {
         ? `key:${caller.apiKeyId}`
         : `user:${caller.userId}`
       : `ip:${ctx.client.ip ?? "unknown"}`;
-    const limiter = new Ratelimit({
+    const limiter = slidingWindowLimiter({
       redis: ctx.redis,
       prefix: `ratelimit:${group}`,
-      limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`),
-      // 0 disables the library's allow-on-timeout, so the failClosed choice below is ours to make.
-      timeout: 0,
-      analytics: false,
+      limit,
+      window: `${windowSeconds} s`,
     });
     let result: { success: boolean; remaining: number; reset: number };
     try {

@@ -4,7 +4,7 @@ import { createEmailSender } from "../../integrations/email/index.js";
 import { randomToken, sha256Hex } from "../../lib/crypto.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
-import { assertAttemptsLeft, consumeAttempt, recordFailedAttempt } from "./attempts.js";
+import { assertAttemptsLeft, consumeAttempt, type GuardCheck, recordFailedAttempt } from "./attempts.js";
 import { decoyHash, hashPassword, isCommonPassword, verifyPassword } from "./passwords.js";
 import { revokeAllSessions, revokeSession, startSession } from "./sessions.js";
 
@@ -69,7 +69,7 @@ export const loginUser = async ({
   input: { email: string; password: string };
 }) => {
   const email = normaliseEmail(input.email);
-  const guards: [Parameters<typeof assertAttemptsLeft>[1][number][0], string | null][] = [
+  const guards: GuardCheck[] = [
     ["login:account", email],
     ["login:ip", ctx.client.ip],
   ];

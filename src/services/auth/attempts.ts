@@ -1,4 +1,4 @@
-import { Ratelimit } from "@upstash/ratelimit";
+import { slidingWindowLimiter } from "../../integrations/ratelimit.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
 
@@ -16,14 +16,15 @@ const guards = {
 
 type Guard = keyof typeof guards;
 
+/** A guard and who it counts against (an email or an IP; null skips it, e.g. when the IP is unknown). */
+export type GuardCheck = [Guard, string | null];
+
 const limiterFor = (ctx: ServiceContext, guard: Guard) =>
-  new Ratelimit({
+  slidingWindowLimiter({
     redis: ctx.redis,
     prefix: `ratelimit:${guard}`,
-    limiter: Ratelimit.slidingWindow(guards[guard].limit, guards[guard].window),
-    // 0 turns off the library's fail-open timeout: an unreachable Redis must raise, not allow.
-    timeout: 0,
-    analytics: false,
+    limit: guards[guard].limit,
+    window: guards[guard].window,
   });
 
 const tooMany = (reset: number) =>
@@ -35,7 +36,7 @@ const unavailable = (error: unknown) =>
   new ApiError("RATE_LIMIT_UNAVAILABLE", "Sign-in is paused for a moment; try again shortly.", { cause: error });
 
 /** Throws 429 when any of the guards has no attempts left. */
-export const assertAttemptsLeft = async (ctx: ServiceContext, checks: [Guard, string | null][]) => {
+export const assertAttemptsLeft = async (ctx: ServiceContext, checks: GuardCheck[]) => {
   for (const [guard, identifier] of checks) {
     if (!identifier) continue;
     let remaining: { remaining: number; reset: number };
@@ -49,7 +50,7 @@ export const assertAttemptsLeft = async (ctx: ServiceContext, checks: [Guard, st
 };
 
 /** Counts one failed attempt against each guard. */
-export const recordFailedAttempt = async (ctx: ServiceContext, checks: [Guard, string | null][]) => {
+export const recordFailedAttempt = async (ctx: ServiceContext, checks: GuardCheck[]) => {
   try {
     await Promise.all(
       checks
@@ -62,7 +63,7 @@ export const recordFailedAttempt = async (ctx: ServiceContext, checks: [Guard, s
 };
 
 /** Counts an attempt and throws 429 when it was one too many (for routes where every attempt counts). */
-export const consumeAttempt = async (ctx: ServiceContext, checks: [Guard, string | null][]) => {
+export const consumeAttempt = async (ctx: ServiceContext, checks: GuardCheck[]) => {
   for (const [guard, identifier] of checks) {
     if (!identifier) continue;
     let result: { success: boolean; reset: number };
