@@ -14,6 +14,7 @@ import { stackConfig } from "../../scripts/stack/config.mjs";
 import { stackUp } from "../../scripts/stack/index.mjs";
 import { startRedisServer, stopRedisServer } from "../../scripts/stack/redis.mjs";
 import { startUpstashBridge } from "../../scripts/stack/upstash-bridge.mjs";
+import { startFakeOpenAi } from "./fake-openai.mjs";
 import { startFakeSes } from "./fake-ses.mjs";
 
 declare module "vitest" {
@@ -22,6 +23,7 @@ declare module "vitest" {
     templateDatabase: string;
     spareRedisControl: string;
     fakeSesUrl: string;
+    fakeOpenAiUrl: string;
   }
 }
 
@@ -104,11 +106,14 @@ export default async function setup(project: TestProject) {
   project.provide("templateDatabase", TEMPLATE_DATABASE);
   const fakeSes = await startFakeSes();
   project.provide("fakeSesUrl", fakeSes.url);
+  const fakeOpenAi = await startFakeOpenAi();
+  project.provide("fakeOpenAiUrl", fakeOpenAi.url);
   project.provide("spareRedisControl", `http://127.0.0.1:${controlPort}`);
 
   return async () => {
     await new Promise((resolve) => control.close(resolve));
     await fakeSes.close();
+    await fakeOpenAi.close();
     for (const spare of spares.values()) {
       await spare.close();
       await stopRedisServer(spare.dir);

@@ -1,0 +1,422 @@
+// A local server that speaks the OpenAI-compatible HTTP API (what OpenAI, Groq, Ollama and vLLM serve): model
+// list, chat completions (plain and streamed as server-sent events) and embeddings, so the official SDKs can be
+// driven against it. Answers are deterministic from the request: the assistant says `echo: <last user message>`,
+// token counts are word counts, embeddings are unit vectors seeded by the input text. Tests script failures and
+// replies through POST /__fake/next and read what was sent through GET /__fake/requests.
+//
+// Routes live under /v1 and, for groq-sdk (whose paths are /openai/v1/...), under /openai/v1 as well: the base
+// URL is `${url}/v1` for the openai SDK and plain `url` for groq-sdk.
+import { createServer } from "node:http";
+
+/**
+ * One scripted answer. `model` limits it to requests for that model; `times` (default 1) is how many requests
+ * it answers before it is used up. `hangMs` holds the request first (then the rest of the entry applies).
+ * @typedef {{
+ *   status?: number,
+ *   retryAfter?: number,
+ *   message?: string,
+ *   hangMs?: number,
+ *   breakAfterChunks?: number,
+ *   malformed?: boolean,
+ *   reply?: string | object,
+ *   finishReason?: string,
+ *   model?: string,
+ *   times?: number,
+ * }} ScriptEntry
+ */
+
+/**
+ * @typedef {{ method: string, path: string, headers: Record<string, string | string[] | undefined>, body: unknown }} ReceivedRequest
+ */
+
+/** Length of every embedding unless the request asks for `dimensions`. */
+export const EMBEDDING_DIMENSIONS = 16;
+
+const DEFAULT_MODELS = ["gpt-4o-mini", "llama-3.3-70b-versatile", "text-embedding-3-small"];
+
+/** @param {string} text */
+export const countTokens = (text) => text.split(/\s+/).filter(Boolean).length;
+
+/**
+ * The text of a message's content: a string, or the text parts of an array of content parts.
+ * @param {unknown} content
+ * @returns {string}
+ */
+const contentText = (content) => {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content))
+    return content
+      .map((part) => (part && typeof part === "object" && typeof part.text === "string" ? part.text : ""))
+      .join(" ");
+  return "";
+};
+
+/**
+ * A deterministic unit vector for a text (FNV-1a seed, mulberry32 stream), rounded to float32 so the float and
+ * base64 encodings decode to the same numbers.
+ * @param {string} text
+ * @param {number} dimensions
+ * @returns {number[]}
+ */
+export const embed = (text, dimensions = EMBEDDING_DIMENSIONS) => {
+  let seed = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) seed = Math.imul(seed ^ byte, 0x01000193) >>> 0;
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const raw = Array.from({ length: dimensions }, () => next() * 2 - 1);
+  const norm = Math.sqrt(raw.reduce((sum, x) => sum + x * x, 0)) || 1;
+  return raw.map((x) => Math.fround(x / norm));
+};
+
+/** @param {number[]} vector */
+const toBase64Float32 = (vector) => Buffer.from(new Float32Array(vector).buffer).toString("base64");
+
+/** Split a reply into content deltas that join back to it: "echo: a b" → ["echo:", " a", " b"]. */
+const deltas = (/** @type {string} */ text) => {
+  const pieces = text.split(/(?=\s+\S)/);
+  return pieces.length > 0 ? pieces : [""];
+};
+
+const ERROR_TYPES = /** @type {Record<number, [string, string | null, string]>} */ ({
+  400: ["invalid_request_error", null, "Bad request."],
+  401: ["invalid_request_error", "invalid_api_key", "Incorrect API key provided."],
+  403: ["invalid_request_error", "unsupported_country_region_territory", "Forbidden."],
+  404: ["invalid_request_error", "model_not_found", "The model does not exist or you do not have access to it."],
+  408: ["timeout", null, "Request timed out."],
+  413: ["invalid_request_error", "request_too_large", "Request too large."],
+  422: ["invalid_request_error", null, "Unprocessable entity."],
+  429: ["requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."],
+  500: ["server_error", null, "The server had an error while processing your request. Sorry about that!"],
+  502: ["server_error", null, "Bad gateway."],
+  503: ["server_error", "service_unavailable", "The engine is currently overloaded, please try again later."],
+});
+
+/**
+ * @param {{ port?: number, models?: string[] }} [options]
+ * @returns {Promise<{ url: string, close: () => Promise<void> }>}
+ */
+export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}) => {
+  /** @type {ScriptEntry[]} */
+  const script = [];
+  /** @type {ReceivedRequest[]} */
+  const received = [];
+  /** @type {Set<() => void>} */
+  const hanging = new Set();
+  let counter = 0;
+
+  const read = (/** @type {import("node:http").IncomingMessage} */ request) =>
+    new Promise((resolve, reject) => {
+      let body = "";
+      request.setEncoding("utf8");
+      request.on("data", (chunk) => {
+        body += chunk;
+      });
+      request.on("end", () => resolve(body));
+      request.on("error", reject);
+    });
+
+  /**
+   * @param {import("node:http").ServerResponse} response
+   * @param {number} status
+   * @param {{ message?: string, type?: string, code?: string | null, param?: string | null, headers?: Record<string, string> }} [details]
+   */
+  const fail = (response, status, details = {}) => {
+    const [type, code, message] = ERROR_TYPES[status] ?? ["server_error", null, `Error ${status}.`];
+    response
+      .writeHead(status, {
+        "content-type": "application/json",
+        "x-request-id": `req_fake_${++counter}`,
+        ...details.headers,
+      })
+      .end(
+        JSON.stringify({
+          error: {
+            message: details.message ?? message,
+            type: details.type ?? type,
+            param: details.param ?? null,
+            code: details.code === undefined ? code : details.code,
+          },
+        }),
+      );
+  };
+
+  /** Waits `ms`, or less if the client gives up (closes the connection) or the server closes. */
+  const hang = (/** @type {number} */ ms, /** @type {import("node:http").ServerResponse} */ response) =>
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        hanging.delete(done);
+        response.off("close", done);
+        resolve(undefined);
+      };
+      const timer = setTimeout(done, ms);
+      hanging.add(done);
+      response.on("close", done);
+    });
+
+  /** Resolves once the chunk is handed to the socket, so a later destroy cannot drop it. */
+  const write = (/** @type {import("node:http").ServerResponse} */ response, /** @type {string} */ data) =>
+    new Promise((resolve) => response.write(data, () => resolve(undefined)));
+
+  /** @param {string | undefined} model */
+  const takeScript = (model) => {
+    const index = script.findIndex((entry) => entry.model === undefined || entry.model === model);
+    if (index < 0) return undefined;
+    const entry = /** @type {ScriptEntry} */ (script[index]);
+    entry.times = (entry.times ?? 1) - 1;
+    if (entry.times <= 0) script.splice(index, 1);
+    return entry;
+  };
+
+  /**
+   * @param {import("node:http").ServerResponse} response
+   * @param {any} body
+   * @param {ScriptEntry | undefined} next
+   */
+  const chatCompletion = async (response, body, next) => {
+    if (typeof body?.model !== "string" || body.model === "")
+      return fail(response, 400, { message: "you must provide a model parameter", param: "model" });
+    if (!Array.isArray(body.messages) || body.messages.length === 0)
+      return fail(response, 400, { message: "'messages' must contain at least one message", param: "messages" });
+
+    const format = body.response_format?.type;
+    const wantsJson = format === "json_object" || format === "json_schema";
+    const lastUser = [...body.messages].reverse().find((m) => m?.role === "user");
+    const scripted = next?.reply;
+    const text =
+      scripted !== undefined
+        ? typeof scripted === "string"
+          ? scripted
+          : JSON.stringify(scripted)
+        : wantsJson
+          ? "{}"
+          : `echo: ${contentText(lastUser?.content)}`;
+    const promptTokens = body.messages.reduce((sum, m) => sum + countTokens(contentText(m?.content)), 0);
+    const completionTokens = countTokens(text);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
+    const finishReason = next?.finishReason ?? "stop";
+    const id = `chatcmpl-fake-${++counter}`;
+    const created = Math.floor(Date.now() / 1000);
+    const common = { id, created, model: body.model, system_fingerprint: "fp_fake" };
+    const requestId = `req_fake_${counter}`;
+
+    if (body.stream !== true) {
+      const completion = JSON.stringify({
+        ...common,
+        object: "chat.completion",
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: text, refusal: null },
+            logprobs: null,
+            finish_reason: finishReason,
+          },
+        ],
+        usage,
+      });
+      response.writeHead(200, { "content-type": "application/json", "x-request-id": requestId });
+      if (next?.malformed) return response.end(completion.slice(0, Math.ceil(completion.length / 2)));
+      if (next?.breakAfterChunks !== undefined) {
+        await write(response, completion.slice(0, Math.ceil(completion.length / 2)));
+        return response.destroy();
+      }
+      return response.end(completion);
+    }
+
+    const includeUsage = body.stream_options?.include_usage === true;
+    /** @param {unknown[]} choices */
+    const chunk = (choices, extra = {}) =>
+      `data: ${JSON.stringify({
+        ...common,
+        object: "chat.completion.chunk",
+        choices,
+        ...(includeUsage ? { usage: null } : {}),
+        ...extra,
+      })}\n\n`;
+    /** @param {object} delta */
+    const choice = (delta, finish = null) => ({ index: 0, delta, logprobs: null, finish_reason: finish });
+
+    response.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-request-id": requestId,
+    });
+    response.flushHeaders();
+    await write(response, chunk([choice({ role: "assistant", content: "", refusal: null })]));
+    if (next?.malformed) {
+      await write(response, 'data: {"id": "chatcmpl-broken", "choices": [\n\n');
+      return response.end("data: [DONE]\n\n");
+    }
+    let sent = 0;
+    for (const piece of deltas(text)) {
+      if (next?.breakAfterChunks !== undefined && sent >= next.breakAfterChunks) return response.destroy();
+      await write(response, chunk([choice({ content: piece })]));
+      sent += 1;
+    }
+    if (next?.breakAfterChunks !== undefined && sent >= next.breakAfterChunks) return response.destroy();
+    await write(response, chunk([choice({}, finishReason)]));
+    if (includeUsage) await write(response, chunk([], { usage }));
+    response.end("data: [DONE]\n\n");
+  };
+
+  /**
+   * @param {import("node:http").ServerResponse} response
+   * @param {any} body
+   * @param {ScriptEntry | undefined} next
+   */
+  const embeddings = (response, body, next) => {
+    if (typeof body?.model !== "string" || body.model === "")
+      return fail(response, 400, { message: "you must provide a model parameter", param: "model" });
+    const input = body.input;
+    /** @type {string[]} */
+    const texts =
+      typeof input === "string"
+        ? [input]
+        : Array.isArray(input) && input.every((x) => typeof x === "string")
+          ? input
+          : Array.isArray(input) && input.every((x) => typeof x === "number")
+            ? [input.join(" ")]
+            : Array.isArray(input) && input.every((x) => Array.isArray(x))
+              ? input.map((tokens) => tokens.join(" "))
+              : [];
+    if (texts.length === 0) return fail(response, 400, { message: "'input' is required", param: "input" });
+    const dimensions =
+      Number.isInteger(body.dimensions) && body.dimensions > 0 ? body.dimensions : EMBEDDING_DIMENSIONS;
+    const base64 = body.encoding_format === "base64";
+    const tokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
+    const answer = JSON.stringify({
+      object: "list",
+      data: texts.map((text, index) => {
+        const vector = embed(text, dimensions);
+        return { object: "embedding", index, embedding: base64 ? toBase64Float32(vector) : vector };
+      }),
+      model: body.model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
+    response.writeHead(200, { "content-type": "application/json", "x-request-id": `req_fake_${++counter}` });
+    response.end(next?.malformed ? answer.slice(0, Math.ceil(answer.length / 2)) : answer);
+  };
+
+  const server = createServer(async (request, response) => {
+    const [pathname = "/"] = (request.url ?? "/").split("?");
+    let raw = "";
+    try {
+      raw = await read(request);
+    } catch {
+      return response.destroy();
+    }
+
+    if (pathname === "/__fake/next" && request.method === "POST") {
+      script.push(JSON.parse(raw));
+      return response.writeHead(204).end();
+    }
+    if (pathname === "/__fake/reset" && request.method === "POST") {
+      script.length = 0;
+      received.length = 0;
+      return response.writeHead(204).end();
+    }
+    if (pathname === "/__fake/requests" && request.method === "GET") {
+      return response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
+    }
+
+    // groq-sdk prefixes every path with /openai.
+    const path = pathname.replace(/^\/openai(?=\/v1\/)/, "");
+    /** @type {unknown} */
+    let body = null;
+    let invalidJson = false;
+    if (raw !== "") {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        invalidJson = true;
+        body = raw;
+      }
+    }
+    const headers = { ...request.headers };
+    if (headers.authorization !== undefined) headers.authorization = "Bearer [redacted]";
+    received.push({ method: request.method ?? "GET", path: pathname, headers, body });
+
+    const authorization = request.headers.authorization ?? "";
+    if (!/^Bearer \S+/i.test(authorization)) {
+      return fail(response, 401, {
+        message:
+          "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        code: "invalid_api_key",
+      });
+    }
+
+    const route = `${request.method} ${path.replace(/^\/v1\/models\/.+$/, "/v1/models/{model}")}`;
+    const known = [
+      "GET /v1/models",
+      "GET /v1/models/{model}",
+      "POST /v1/chat/completions",
+      "POST /v1/embeddings",
+    ].includes(route);
+    if (!known) return fail(response, 404, { message: `Invalid URL (${request.method} ${pathname})`, code: null });
+    if (invalidJson)
+      return fail(response, 400, {
+        message: "We could not parse the JSON body of your request.",
+        code: null,
+      });
+
+    const model =
+      body && typeof body === "object" && "model" in body && typeof body.model === "string"
+        ? body.model
+        : route === "GET /v1/models/{model}"
+          ? decodeURIComponent(path.slice("/v1/models/".length))
+          : undefined;
+    const next = takeScript(model);
+    if (next?.hangMs) {
+      await hang(next.hangMs, response);
+      if (response.destroyed || response.writableEnded) return;
+    }
+    if (next?.status && next.status >= 400) {
+      return fail(response, next.status, {
+        ...(next.message ? { message: next.message } : {}),
+        headers: next.retryAfter !== undefined ? { "retry-after": String(next.retryAfter) } : {},
+      });
+    }
+
+    if (route === "GET /v1/models") {
+      const created = 1_700_000_000;
+      return response.writeHead(200, { "content-type": "application/json" }).end(
+        next?.malformed
+          ? '{"object": "list", "data": ['
+          : JSON.stringify({
+              object: "list",
+              data: models.map((id) => ({ id, object: "model", created, owned_by: "fake-openai" })),
+            }),
+      );
+    }
+    if (route === "GET /v1/models/{model}") {
+      if (!model || !models.includes(model))
+        return fail(response, 404, { message: `The model '${model}' does not exist`, code: "model_not_found" });
+      return response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ id: model, object: "model", created: 1_700_000_000, owned_by: "fake-openai" }));
+    }
+    if (route === "POST /v1/embeddings") return embeddings(response, body, next);
+    return chatCompletion(response, body, next);
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(undefined)));
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const done of [...hanging]) done();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};
