@@ -1,3 +1,4 @@
+import { argon2id } from "@noble/hashes/argon2.js";
 import { describe, expect, it } from "vitest";
 import {
   hashPassword,
@@ -21,6 +22,26 @@ describe("password hashing", () => {
     expect(await verifyPassword("correct horse", a)).toEqual({ ok: true, needsRehash: false });
     expect((await verifyPassword("correct horsE", a)).ok).toBe(false);
     expect((await verifyPassword("correct horse", "not a hash")).ok).toBe(false);
+  });
+
+  it("hashes the UTF-8 bytes of non-ASCII passwords, exactly as an independent argon2id does", async () => {
+    for (const password of ["日本語", "pässwörd", "🔑🔑🔑🔑", "plain ascii"]) {
+      const stored = await hashPassword(password);
+      const [, , , params, salt, hash] = stored.split("$");
+      expect(params).toBe("m=19456,t=2,p=1");
+      const fromB64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+      const reference = argon2id(new TextEncoder().encode(password), fromB64(salt ?? ""), {
+        t: 2,
+        m: 19_456,
+        p: 1,
+        dkLen: 32,
+      });
+      expect(btoa(String.fromCharCode(...reference)).replace(/=+$/, "")).toBe(hash);
+    }
+    // The library's own bug would have let a prefix with the same UTF-16 length pass.
+    const stored = await hashPassword("日本語");
+    expect((await verifyPassword("日ab", stored)).ok).toBe(false);
+    expect((await verifyPassword("日本語", stored)).ok).toBe(true);
   });
 
   it("asks for a rehash when a stored hash has weaker parameters than today's", async () => {

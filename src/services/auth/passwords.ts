@@ -24,6 +24,15 @@ const loadArgon2 = () => {
   return argon2;
 };
 
+/**
+ * `@phi-ag/argon2` passes the string's length in UTF-16 units as the password's byte length, so a non-ASCII
+ * password would be cut short (a hash of "日本語" would accept "日ab"). Padding the string with NULs to its
+ * UTF-8 length makes the library hash exactly the password's UTF-8 bytes, as every other argon2 does
+ * (a test compares against an independent implementation).
+ */
+const utf8Sized = (password: string) =>
+  password + "\0".repeat(new TextEncoder().encode(password).length - password.length);
+
 const derivePbkdf2 = async (password: string, salt: Uint8Array, iterations: number) => {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits(
@@ -42,7 +51,9 @@ const derivePbkdf2 = async (password: string, salt: Uint8Array, iterations: numb
 export const hashPassword = async (
   password: string,
   parameters: Partial<Record<keyof typeof ARGON2_PARAMETERS, number>> = {},
-) => (await loadArgon2()).hash(password, { ...ARGON2_PARAMETERS, ...parameters, type: Argon2Type.Argon2id }).encoded;
+) =>
+  (await loadArgon2()).hash(utf8Sized(password), { ...ARGON2_PARAMETERS, ...parameters, type: Argon2Type.Argon2id })
+    .encoded;
 
 /** A PBKDF2 hash in the PHC format APE used to store; kept for verifying old hashes and their tests. */
 export const hashPasswordPbkdf2 = async (password: string, iterations = PBKDF2_ITERATIONS) => {
@@ -60,7 +71,7 @@ const ARGON2_PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 export const verifyPassword = async (password: string, stored: string) => {
   const argon = ARGON2_PHC.exec(stored);
   if (argon) {
-    const ok = (await loadArgon2()).tryVerify(stored, password, Argon2Type.Argon2id).success;
+    const ok = (await loadArgon2()).tryVerify(stored, utf8Sized(password), Argon2Type.Argon2id).success;
     const [m, t, p] = [Number(argon[1]), Number(argon[2]), Number(argon[3])];
     const weaker =
       m < ARGON2_PARAMETERS.memoryCost || t < ARGON2_PARAMETERS.timeCost || p < ARGON2_PARAMETERS.parallelism;
