@@ -34,8 +34,10 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
   const databaseUrl = await createTestDatabase();
   const testEnv: RawEnv = { ...env, DATABASE_URL: databaseUrl, ...overrides };
   const { root } = buildApp();
-  // Each harness is a client of its own address, so per-IP limits of one test file never touch another's.
-  const ip = `198.51.100.${1 + Math.floor(Math.random() * 254)}`;
+  // Each harness is a client of its own address (one of 16 million, so two never meet), and the per-IP
+  // limits of one test file never touch another's. The address is only a header value; nothing is sent to it.
+  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
+  const ip = `10.${a}.${b}.${c}`;
   const request = async (path: string, init: RequestInit = {}, envOverrides: Record<string, unknown> = {}) => {
     const ctx = createExecutionContext();
     const headers = new Headers(init.headers);
