@@ -14,6 +14,7 @@ import { stackConfig } from "../../scripts/stack/config.mjs";
 import { stackUp } from "../../scripts/stack/index.mjs";
 import { startRedisServer, stopRedisServer } from "../../scripts/stack/redis.mjs";
 import { startUpstashBridge } from "../../scripts/stack/upstash-bridge.mjs";
+import { startFakeBedrock } from "./fake-bedrock.mjs";
 import { startFakeOpenAi } from "./fake-openai.mjs";
 import { startFakeSes } from "./fake-ses.mjs";
 
@@ -23,6 +24,7 @@ declare module "vitest" {
     templateDatabase: string;
     spareRedisControl: string;
     fakeSesUrl: string;
+    fakeBedrockUrl: string;
     fakeOpenAiUrl: string;
   }
 }
@@ -106,6 +108,8 @@ export default async function setup(project: TestProject) {
   project.provide("templateDatabase", TEMPLATE_DATABASE);
   const fakeSes = await startFakeSes();
   project.provide("fakeSesUrl", fakeSes.url);
+  const fakeBedrock = await startFakeBedrock();
+  project.provide("fakeBedrockUrl", fakeBedrock.url);
   const fakeOpenAi = await startFakeOpenAi();
   project.provide("fakeOpenAiUrl", fakeOpenAi.url);
   project.provide("spareRedisControl", `http://127.0.0.1:${controlPort}`);
@@ -113,6 +117,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await new Promise((resolve) => control.close(resolve));
     await fakeSes.close();
+    await fakeBedrock.close();
     await fakeOpenAi.close();
     for (const spare of spares.values()) {
       await spare.close();

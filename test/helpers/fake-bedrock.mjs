@@ -1,0 +1,340 @@
+// A local server that speaks AWS Bedrock Runtime's Converse and ConverseStream wire protocol (REST + JSON in,
+// JSON or binary event-stream frames out, SigV4-signed requests), so the official SDK can be driven against it
+// through its `endpoint` setting. Answers are deterministic from the request: the assistant says
+// `echo: <last user text>`, token counts are word counts (input: every text block of `system` and `messages`;
+// output: the answer), the same for both operations. Tests script failures and replies through
+// POST /__fake/next and read what was received through GET /__fake/requests.
+//
+// Routes (model ids arrive URL-encoded, `anthropic.claude-3-haiku-20240307-v1%3A0`):
+//   POST /model/{modelId}/converse          → application/json
+//   POST /model/{modelId}/converse-stream   → application/vnd.amazon.eventstream: messageStart, contentBlockDelta
+//                                             (one per word), contentBlockStop, messageStop, metadata
+//
+// HTTP/1.1 only: in Node the SDK defaults to NodeHttp2Handler (h2c against an http:// endpoint, which fails with
+// ERR_HTTP2_ERROR here), so Node-side clients pass `requestHandler: new NodeHttpHandler()`. Inside workerd the SDK
+// uses fetch over HTTP/1.1 and needs nothing.
+import { createServer } from "node:http";
+import { EventStreamCodec } from "@smithy/eventstream-codec";
+import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
+
+/**
+ * One scripted answer. `model` limits it to requests for that model id (decoded); `times` (default 1) is how
+ * many requests it answers before it is used up. `hangMs` holds the request first (then the rest of the entry
+ * applies). `status` answers with AWS's error shape, `type` naming the exception (default from the status).
+ * `breakAfterChunks` streams that many deltas and then destroys the socket (Converse: half the JSON).
+ * `streamException` (a union member such as `modelStreamErrorException`) streams messageStart and one delta,
+ * then an exception frame. `reply` replaces the echo; `stopReason` replaces `end_turn`.
+ * @typedef {{
+ *   status?: number,
+ *   type?: string,
+ *   message?: string,
+ *   hangMs?: number,
+ *   breakAfterChunks?: number,
+ *   streamException?: string,
+ *   reply?: string,
+ *   stopReason?: string,
+ *   model?: string,
+ *   times?: number,
+ * }} ScriptEntry
+ */
+
+/**
+ * @typedef {{
+ *   method: string,
+ *   path: string,
+ *   operation: "Converse" | "ConverseStream" | null,
+ *   modelId: string | null,
+ *   headers: string[],
+ *   body: unknown,
+ * }} ReceivedRequest
+ */
+
+/** @param {string} text */
+export const countTokens = (text) => text.split(/\s+/).filter(Boolean).length;
+
+/** The exception each status stands for, when a script names none (Bedrock Runtime's modeled errors). */
+const ERROR_TYPES = /** @type {Record<number, [string, string]>} */ ({
+  400: ["ValidationException", "The provided request is not valid."],
+  403: ["AccessDeniedException", "You don't have access to the model with the specified model ID."],
+  404: ["ResourceNotFoundException", "The requested resource could not be found."],
+  408: ["ModelTimeoutException", "The model took too long to respond."],
+  424: ["ModelErrorException", "The model returned an error."],
+  429: ["ThrottlingException", "Too many requests, please wait before trying again."],
+  500: ["InternalServerException", "The server encountered an internal error."],
+  503: ["ServiceUnavailableException", "The service is unavailable. Please try again later."],
+});
+
+/** Exceptions the ConverseStream union can carry as an exception frame (`:exception-type`). */
+const STREAM_EXCEPTIONS = new Set([
+  "internalServerException",
+  "modelStreamErrorException",
+  "validationException",
+  "throttlingException",
+  "serviceUnavailableException",
+]);
+
+const SIGV4 =
+  /^AWS4-HMAC-SHA256 Credential=\w+\/\d{8}\/[\w-]+\/bedrock\/aws4_request, SignedHeaders=[\w;-]+, Signature=[0-9a-f]{64}$/;
+
+/**
+ * The text of a list of content blocks (`[{ text }]`), other blocks ignored.
+ * @param {unknown} blocks
+ * @returns {string}
+ */
+const blocksText = (blocks) =>
+  Array.isArray(blocks)
+    ? blocks
+        .map((block) => (block && typeof block === "object" && typeof block.text === "string" ? block.text : ""))
+        .filter(Boolean)
+        .join(" ")
+    : "";
+
+/** Split a reply into deltas that join back to it: "echo: a b" → ["echo:", " a", " b"]. */
+const deltas = (/** @type {string} */ text) => {
+  const pieces = text.split(/(?=\s+\S)/);
+  return pieces.length > 0 ? pieces : [""];
+};
+
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
+
+/**
+ * One event-stream frame with a JSON payload.
+ * @param {"event" | "exception"} messageType
+ * @param {string} type the event (or exception) type: a member of the ConverseStreamOutput union
+ * @param {unknown} payload
+ */
+const frame = (messageType, type, payload) =>
+  codec.encode({
+    headers: {
+      [messageType === "event" ? ":event-type" : ":exception-type"]: { type: "string", value: type },
+      ":content-type": { type: "string", value: "application/json" },
+      ":message-type": { type: "string", value: messageType },
+    },
+    body: fromUtf8(JSON.stringify(payload)),
+  });
+
+/**
+ * @param {{ port?: number }} [options]
+ * @returns {Promise<{ url: string, close: () => Promise<void> }>}
+ */
+export const startFakeBedrock = async ({ port = 0 } = {}) => {
+  /** @type {ScriptEntry[]} */
+  const script = [];
+  /** @type {ReceivedRequest[]} */
+  const received = [];
+  /** @type {Set<() => void>} */
+  const hanging = new Set();
+
+  const read = (/** @type {import("node:http").IncomingMessage} */ request) =>
+    new Promise((resolve, reject) => {
+      let body = "";
+      request.setEncoding("utf8");
+      request.on("data", (chunk) => {
+        body += chunk;
+      });
+      request.on("end", () => resolve(body));
+      request.on("error", reject);
+    });
+
+  /**
+   * AWS's JSON error shape: the exception's name in `x-amzn-errortype`, `{ message }` as the body.
+   * @param {import("node:http").ServerResponse} response
+   * @param {number} status
+   * @param {string} [type]
+   * @param {string} [message]
+   */
+  const fail = (response, status, type, message) => {
+    const [defaultType, defaultMessage] = ERROR_TYPES[status] ?? ["InternalServerException", `Error ${status}.`];
+    response
+      .writeHead(status, {
+        "content-type": "application/json",
+        "x-amzn-errortype": `${type ?? defaultType}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+        "x-amzn-requestid": crypto.randomUUID(),
+      })
+      .end(JSON.stringify({ message: message ?? defaultMessage }));
+  };
+
+  /** Waits `ms`, or less if the client gives up (closes the connection) or the server closes. */
+  const hang = (/** @type {number} */ ms, /** @type {import("node:http").ServerResponse} */ response) =>
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        hanging.delete(done);
+        response.off("close", done);
+        resolve(undefined);
+      };
+      const timer = setTimeout(done, ms);
+      hanging.add(done);
+      response.on("close", done);
+    });
+
+  /** Resolves once the data is handed to the socket, so a later destroy cannot drop it. */
+  const write = (/** @type {import("node:http").ServerResponse} */ response, /** @type {Uint8Array | string} */ data) =>
+    new Promise((resolve) => response.write(data, () => resolve(undefined)));
+
+  /** @param {string} model */
+  const takeScript = (model) => {
+    const index = script.findIndex((entry) => entry.model === undefined || entry.model === model);
+    if (index < 0) return undefined;
+    const entry = /** @type {ScriptEntry} */ (script[index]);
+    entry.times = (entry.times ?? 1) - 1;
+    if (entry.times <= 0) script.splice(index, 1);
+    return entry;
+  };
+
+  /**
+   * The answer both operations give: text, stop reason and usage.
+   * @param {any} body
+   * @param {ScriptEntry | undefined} next
+   */
+  const answer = (body, next) => {
+    const messages = /** @type {any[]} */ (body.messages);
+    const lastUser = [...messages].reverse().find((m) => m?.role === "user");
+    const text = next?.reply ?? `echo: ${blocksText(lastUser?.content)}`;
+    const inputTokens =
+      countTokens(blocksText(body.system)) + messages.reduce((sum, m) => sum + countTokens(blocksText(m?.content)), 0);
+    const outputTokens = countTokens(text);
+    return {
+      text,
+      stopReason: next?.stopReason ?? "end_turn",
+      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+    };
+  };
+
+  const server = createServer(async (request, response) => {
+    const started = Date.now();
+    const [pathname = "/"] = (request.url ?? "/").split("?");
+    let raw = "";
+    try {
+      raw = await read(request);
+    } catch {
+      return response.destroy();
+    }
+
+    if (pathname === "/__fake/next" && request.method === "POST") {
+      script.push(JSON.parse(raw));
+      return response.writeHead(204).end();
+    }
+    if (pathname === "/__fake/reset" && request.method === "POST") {
+      script.length = 0;
+      received.length = 0;
+      return response.writeHead(204).end();
+    }
+    if (pathname === "/__fake/requests" && request.method === "GET") {
+      return response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
+    }
+
+    const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(pathname);
+    const operation = match ? (match[2] === "converse" ? "Converse" : "ConverseStream") : null;
+    let modelId = null;
+    try {
+      modelId = match ? decodeURIComponent(/** @type {string} */ (match[1])) : null;
+    } catch {
+      modelId = match?.[1] ?? null;
+    }
+    /** @type {unknown} */
+    let body = null;
+    let invalidJson = false;
+    if (raw !== "") {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        invalidJson = true;
+        body = raw;
+      }
+    }
+    received.push({
+      method: request.method ?? "GET",
+      path: pathname,
+      operation,
+      modelId,
+      headers: Object.keys(request.headers).sort(),
+      body,
+    });
+
+    if (!match || request.method !== "POST" || modelId === null) {
+      return fail(response, 404, "UnknownOperationException", `Unknown operation ${request.method} ${pathname}`);
+    }
+    const authorization = request.headers.authorization;
+    if (authorization === undefined) {
+      return fail(response, 403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+    }
+    if (!SIGV4.test(authorization)) {
+      return fail(response, 403, "InvalidSignatureException", "The request signature is missing or malformed.");
+    }
+    if (invalidJson || !body || typeof body !== "object") {
+      return fail(response, 400, "ValidationException", "The request body is not valid JSON.");
+    }
+    const input = /** @type {any} */ (body);
+    if (!Array.isArray(input.messages) || input.messages.length === 0) {
+      return fail(response, 400, "ValidationException", "A conversation must start with a user message.");
+    }
+
+    const next = takeScript(modelId);
+    if (next?.hangMs) {
+      await hang(next.hangMs, response);
+      if (response.destroyed || response.writableEnded) return;
+    }
+    if (next?.status && next.status >= 400) return fail(response, next.status, next.type, next.message);
+
+    const { text, stopReason, usage } = answer(input, next);
+    const requestId = crypto.randomUUID();
+
+    if (operation === "Converse") {
+      const json = JSON.stringify({
+        output: { message: { role: "assistant", content: [{ text }] } },
+        stopReason,
+        usage,
+        metrics: { latencyMs: Date.now() - started },
+      });
+      response.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": requestId });
+      if (next?.breakAfterChunks !== undefined) {
+        await write(response, json.slice(0, Math.ceil(json.length / 2)));
+        return response.destroy();
+      }
+      return response.end(json);
+    }
+
+    response.writeHead(200, {
+      "content-type": "application/vnd.amazon.eventstream",
+      "x-amzn-requestid": requestId,
+    });
+    response.flushHeaders();
+    await write(response, frame("event", "messageStart", { role: "assistant" }));
+    let sent = 0;
+    for (const piece of deltas(text)) {
+      if (next?.breakAfterChunks !== undefined && sent >= next.breakAfterChunks) return response.destroy();
+      if (next?.streamException !== undefined && sent >= 1) break;
+      await write(response, frame("event", "contentBlockDelta", { contentBlockIndex: 0, delta: { text: piece } }));
+      sent += 1;
+    }
+    if (next?.breakAfterChunks !== undefined && sent >= next.breakAfterChunks) return response.destroy();
+    if (next?.streamException !== undefined) {
+      const type = STREAM_EXCEPTIONS.has(next.streamException) ? next.streamException : "modelStreamErrorException";
+      await write(
+        response,
+        frame("exception", type, {
+          message: next.message ?? "The model failed while streaming its answer.",
+          ...(type === "modelStreamErrorException"
+            ? { originalStatusCode: 500, originalMessage: "Model stream interrupted." }
+            : {}),
+        }),
+      );
+      return response.end();
+    }
+    await write(response, frame("event", "contentBlockStop", { contentBlockIndex: 0 }));
+    await write(response, frame("event", "messageStop", { stopReason }));
+    response.end(frame("event", "metadata", { usage, metrics: { latencyMs: Date.now() - started } }));
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const done of [...hanging]) done();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};
