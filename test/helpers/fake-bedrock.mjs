@@ -16,6 +16,7 @@
 import { createServer } from "node:http";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
+import { createFakeControl } from "./fake-control.mjs";
 
 /**
  * One scripted answer. `model` limits it to requests for that model id (decoded); `times` (default 1) is how
@@ -118,23 +119,9 @@ const frame = (messageType, type, payload) =>
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
 export const startFakeBedrock = async ({ port = 0 } = {}) => {
-  /** @type {ScriptEntry[]} */
-  const script = [];
-  /** @type {ReceivedRequest[]} */
-  const received = [];
-  /** @type {Set<() => void>} */
-  const hanging = new Set();
-
-  const read = (/** @type {import("node:http").IncomingMessage} */ request) =>
-    new Promise((resolve, reject) => {
-      let body = "";
-      request.setEncoding("utf8");
-      request.on("data", (chunk) => {
-        body += chunk;
-      });
-      request.on("end", () => resolve(body));
-      request.on("error", reject);
-    });
+  /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
+  const control = createFakeControl();
+  const { received, read, hang, write, takeScript } = control;
 
   /**
    * AWS's JSON error shape: the exception's name in `x-amzn-errortype`, `{ message }` as the body.
@@ -152,34 +139,6 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
         "x-amzn-requestid": crypto.randomUUID(),
       })
       .end(JSON.stringify({ message: message ?? defaultMessage }));
-  };
-
-  /** Waits `ms`, or less if the client gives up (closes the connection) or the server closes. */
-  const hang = (/** @type {number} */ ms, /** @type {import("node:http").ServerResponse} */ response) =>
-    new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        hanging.delete(done);
-        response.off("close", done);
-        resolve(undefined);
-      };
-      const timer = setTimeout(done, ms);
-      hanging.add(done);
-      response.on("close", done);
-    });
-
-  /** Resolves once the data is handed to the socket, so a later destroy cannot drop it. */
-  const write = (/** @type {import("node:http").ServerResponse} */ response, /** @type {Uint8Array | string} */ data) =>
-    new Promise((resolve) => response.write(data, () => resolve(undefined)));
-
-  /** @param {string} model */
-  const takeScript = (model) => {
-    const index = script.findIndex((entry) => entry.model === undefined || entry.model === model);
-    if (index < 0) return undefined;
-    const entry = /** @type {ScriptEntry} */ (script[index]);
-    entry.times = (entry.times ?? 1) - 1;
-    if (entry.times <= 0) script.splice(index, 1);
-    return entry;
   };
 
   /**
@@ -211,18 +170,7 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
       return response.destroy();
     }
 
-    if (pathname === "/__fake/next" && request.method === "POST") {
-      script.push(JSON.parse(raw));
-      return response.writeHead(204).end();
-    }
-    if (pathname === "/__fake/reset" && request.method === "POST") {
-      script.length = 0;
-      received.length = 0;
-      return response.writeHead(204).end();
-    }
-    if (pathname === "/__fake/requests" && request.method === "GET") {
-      return response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
-    }
+    if (control.handleControl(pathname, request.method, raw, response)) return;
 
     const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(pathname);
     const operation = match ? (match[2] === "converse" ? "Converse" : "ConverseStream") : null;
@@ -326,15 +274,5 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
     await write(response, frame("event", "messageStop", { stopReason }));
     response.end(frame("event", "metadata", { usage, metrics: { latencyMs: Date.now() - started } }));
   });
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const address = server.address();
-  return {
-    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : port}`,
-    close: () =>
-      new Promise((resolve) => {
-        for (const done of [...hanging]) done();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return control.listen(server, port);
 };

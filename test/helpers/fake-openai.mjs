@@ -7,6 +7,7 @@
 // Routes live under /v1 and, for groq-sdk (whose paths are /openai/v1/...), under /openai/v1 as well: the base
 // URL is `${url}/v1` for the openai SDK and plain `url` for groq-sdk.
 import { createServer } from "node:http";
+import { createFakeControl } from "./fake-control.mjs";
 
 /**
  * One scripted answer. `model` limits it to requests for that model; `times` (default 1) is how many requests
@@ -101,24 +102,10 @@ const ERROR_TYPES = /** @type {Record<number, [string, string | null, string]>} 
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
 export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}) => {
-  /** @type {ScriptEntry[]} */
-  const script = [];
-  /** @type {ReceivedRequest[]} */
-  const received = [];
-  /** @type {Set<() => void>} */
-  const hanging = new Set();
+  /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
+  const control = createFakeControl();
+  const { received, read, hang, write, takeScript } = control;
   let counter = 0;
-
-  const read = (/** @type {import("node:http").IncomingMessage} */ request) =>
-    new Promise((resolve, reject) => {
-      let body = "";
-      request.setEncoding("utf8");
-      request.on("data", (chunk) => {
-        body += chunk;
-      });
-      request.on("end", () => resolve(body));
-      request.on("error", reject);
-    });
 
   /**
    * @param {import("node:http").ServerResponse} response
@@ -143,34 +130,6 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}
           },
         }),
       );
-  };
-
-  /** Waits `ms`, or less if the client gives up (closes the connection) or the server closes. */
-  const hang = (/** @type {number} */ ms, /** @type {import("node:http").ServerResponse} */ response) =>
-    new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        hanging.delete(done);
-        response.off("close", done);
-        resolve(undefined);
-      };
-      const timer = setTimeout(done, ms);
-      hanging.add(done);
-      response.on("close", done);
-    });
-
-  /** Resolves once the chunk is handed to the socket, so a later destroy cannot drop it. */
-  const write = (/** @type {import("node:http").ServerResponse} */ response, /** @type {string} */ data) =>
-    new Promise((resolve) => response.write(data, () => resolve(undefined)));
-
-  /** @param {string | undefined} model */
-  const takeScript = (model) => {
-    const index = script.findIndex((entry) => entry.model === undefined || entry.model === model);
-    if (index < 0) return undefined;
-    const entry = /** @type {ScriptEntry} */ (script[index]);
-    entry.times = (entry.times ?? 1) - 1;
-    if (entry.times <= 0) script.splice(index, 1);
-    return entry;
   };
 
   /**
@@ -316,18 +275,7 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}
       return response.destroy();
     }
 
-    if (pathname === "/__fake/next" && request.method === "POST") {
-      script.push(JSON.parse(raw));
-      return response.writeHead(204).end();
-    }
-    if (pathname === "/__fake/reset" && request.method === "POST") {
-      script.length = 0;
-      received.length = 0;
-      return response.writeHead(204).end();
-    }
-    if (pathname === "/__fake/requests" && request.method === "GET") {
-      return response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
-    }
+    if (control.handleControl(pathname, request.method, raw, response)) return;
 
     // groq-sdk prefixes every path with /openai.
     const path = pathname.replace(/^\/openai(?=\/v1\/)/, "");
@@ -408,15 +356,5 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}
     if (route === "POST /v1/embeddings") return embeddings(response, body, next);
     return chatCompletion(response, body, next);
   });
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(undefined)));
-  const address = server.address();
-  return {
-    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : port}`,
-    close: () =>
-      new Promise((resolve) => {
-        for (const done of [...hanging]) done();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return control.listen(server, port);
 };

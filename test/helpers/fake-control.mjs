@@ -1,0 +1,103 @@
+// What every local wire fake shares: reading a body, a script of answers tests queue through POST /__fake/next
+// (each entry optionally limited to one model and used `times` times), the log of received requests, holding
+// a request open ("hang") until a time passes or the client leaves, and listening on loopback.
+
+/**
+ * @template {{ model?: string, times?: number }} Entry
+ * @template Received
+ */
+export const createFakeControl = () => {
+  /** @type {Entry[]} */
+  const script = [];
+  /** @type {Received[]} */
+  const received = [];
+  /** @type {Set<() => void>} */
+  const hanging = new Set();
+
+  return {
+    received,
+
+    /** @param {import("node:http").IncomingMessage} request @returns {Promise<string>} */
+    read: (request) =>
+      new Promise((resolve, reject) => {
+        let body = "";
+        request.setEncoding("utf8");
+        request.on("data", (chunk) => {
+          body += chunk;
+        });
+        request.on("end", () => resolve(body));
+        request.on("error", reject);
+      }),
+
+    /**
+     * Answers the test-only routes (/__fake/next, /__fake/reset, /__fake/requests); false for any other.
+     * @param {string} pathname @param {string | undefined} method @param {string} raw
+     * @param {import("node:http").ServerResponse} response
+     */
+    handleControl: (pathname, method, raw, response) => {
+      if (pathname === "/__fake/next" && method === "POST") {
+        script.push(JSON.parse(raw));
+        response.writeHead(204).end();
+        return true;
+      }
+      if (pathname === "/__fake/reset" && method === "POST") {
+        script.length = 0;
+        received.length = 0;
+        response.writeHead(204).end();
+        return true;
+      }
+      if (pathname === "/__fake/requests" && method === "GET") {
+        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
+        return true;
+      }
+      return false;
+    },
+
+    /** The next scripted entry for `model`, used up after its `times`. @param {string | undefined} model */
+    takeScript: (model) => {
+      const index = script.findIndex((entry) => entry.model === undefined || entry.model === model);
+      if (index < 0) return undefined;
+      const entry = /** @type {Entry} */ (script[index]);
+      entry.times = (entry.times ?? 1) - 1;
+      if (entry.times <= 0) script.splice(index, 1);
+      return entry;
+    },
+
+    /** Waits `ms`, or less if the client gives up (closes the connection) or the server closes. */
+    hang: (/** @type {number} */ ms, /** @type {import("node:http").ServerResponse} */ response) =>
+      new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          hanging.delete(done);
+          response.off("close", done);
+          resolve(undefined);
+        };
+        const timer = setTimeout(done, ms);
+        hanging.add(done);
+        response.on("close", done);
+      }),
+
+    /** Resolves once the data is handed to the socket, so a later destroy cannot drop it. */
+    write: (/** @type {import("node:http").ServerResponse} */ response, /** @type {Uint8Array | string} */ data) =>
+      new Promise((resolve) => response.write(data, () => resolve(undefined))),
+
+    /**
+     * Listens on loopback and returns the fake's URL and a close() that also ends held requests.
+     * @param {import("node:http").Server} server @param {number} port
+     * @returns {Promise<{ url: string, close: () => Promise<void> }>}
+     */
+    listen: async (server, port) => {
+      await new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(undefined)));
+      const address = server.address();
+      return {
+        url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : port}`,
+        close: () =>
+          new Promise((resolve) => {
+            for (const done of [...hanging]) done();
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      };
+    },
+  };
+};
