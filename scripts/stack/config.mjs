@@ -11,7 +11,9 @@ import { join } from "node:path";
  * @param {Profile} profile
  */
 export const stackConfig = (profile) => {
-  const base = profile === "dev" ? 54300 : 54400;
+  // Below Linux's ephemeral range (32768-60999), so an outgoing connection can never hold one of our
+  // ports while a service restarts.
+  const base = profile === "dev" ? 25300 : 25400;
   // The state folder sits under the system temp dir (world-traversable), because Postgres runs as an
   // unprivileged user when we are root and must reach its data folder; a checkout under /root or a
   // mktemp folder (mode 700) would not be reachable.

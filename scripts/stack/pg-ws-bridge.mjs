@@ -5,7 +5,7 @@
 // such WebSocket becomes one TCP connection to the Postgres fixed at start. The `address` query parameter
 // Neon's proxy honours is ignored on purpose: this is not an open proxy to whatever host a client names.
 //
-// Usage: node scripts/stack/pg-ws-bridge.mjs --port 54433 --target 127.0.0.1:54432
+// Usage: node scripts/stack/pg-ws-bridge.mjs --port 25433 --target 127.0.0.1:25432
 import { realpathSync } from "node:fs";
 import { createServer } from "node:http";
 import { connect } from "node:net";

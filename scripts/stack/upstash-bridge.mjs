@@ -3,7 +3,7 @@
 // tests. It follows https://upstash.com/docs/redis/features/restapi and what @upstash/redis actually sends
 // and decodes; where the two differ from stock Redis, the comments below say why the bridge does what it does.
 //
-// Usage: node scripts/stack/upstash-bridge.mjs --port 54480 --redis redis://127.0.0.1:54479 --token T
+// Usage: node scripts/stack/upstash-bridge.mjs --port 25480 --redis redis://127.0.0.1:25479 --token T
 import { createHash, timingSafeEqual } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { createServer } from "node:http";

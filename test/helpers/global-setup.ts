@@ -57,30 +57,25 @@ export default async function setup(project: TestProject) {
     token: string;
     close: () => Promise<void>;
   };
-  const spares = new Map<string, Spare>();
-  const makeSpare = async (name: string) => {
-    const existing = spares.get(name);
-    if (existing) return existing;
-    const index = spares.size;
+  // One promise per name, taken before any await: two tests asking at once must never get the same ports.
+  const spares = new Map<string, Promise<Spare>>();
+  const makeSpare = (name: string) => {
+    let spare = spares.get(name);
+    if (!spare) {
+      spare = startSpare(name, spares.size);
+      spares.set(name, spare);
+    }
+    return spare;
+  };
+  const startSpare = async (name: string, index: number): Promise<Spare> => {
     const dir = join(cfg.stateDir, `spare-redis-${index}`);
     mkdirSync(dir, { recursive: true });
-    // Ports in pairs above the stack's own: Redis, then its bridge.
-    const options = {
-      port: cfg.redis.port + 20 + index * 2,
-      dir,
-      persistence: false,
-      label: `spare test Redis ${name}`,
-    };
+    // Ports above the stack's own, below the ephemeral range; the bridge listens on one the OS picks.
+    const options = { port: cfg.redis.port + 20 + index, dir, persistence: false, label: `spare test Redis ${name}` };
     await startRedisServer(options);
     const token = randomBytes(16).toString("hex");
-    const bridge = await startUpstashBridge({
-      port: options.port + 1,
-      redisUrl: `redis://127.0.0.1:${options.port}`,
-      token,
-    });
-    const spare = { dir, options, url: bridge.url, token, close: bridge.close };
-    spares.set(name, spare);
-    return spare;
+    const bridge = await startUpstashBridge({ port: 0, redisUrl: `redis://127.0.0.1:${options.port}`, token });
+    return { dir, options, url: bridge.url, token, close: bridge.close };
   };
   const control = createServer(async (request, response) => {
     try {
@@ -119,7 +114,8 @@ export default async function setup(project: TestProject) {
     await fakeSes.close();
     await fakeBedrock.close();
     await fakeOpenAi.close();
-    for (const spare of spares.values()) {
+    for (const pending of spares.values()) {
+      const spare = await pending;
       await spare.close();
       await stopRedisServer(spare.dir);
     }
