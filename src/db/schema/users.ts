@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, pgTable, varchar } from "drizzle-orm/pg-core";
+import { boolean, check, numeric, pgTable, varchar } from "drizzle-orm/pg-core";
 import { createdAt, idColumn, updatedAt } from "./columns.js";
 
 /**
@@ -15,6 +15,8 @@ export const users = pgTable(
     name: varchar("name", { length: 255 }),
     isActive: boolean("is_active").notNull().default(true),
     isVerified: boolean("is_verified").notNull().default(false),
+    /** Optional spending cap per calendar month (UTC) in US dollars; model calls past it answer 402. */
+    monthlyBudgetUsd: numeric("monthly_budget_usd", { precision: 12, scale: 2 }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
