@@ -9,6 +9,7 @@ import { requestId } from "./middleware/request-id.js";
 import { registerAuthRoutes } from "./routes/v1/auth/index.js";
 import { registerDocsRoutes } from "./routes/v1/docs/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
+import { createOpenAiRoutes } from "./routes/v1/openai/index.js";
 import { registerUserRoutes } from "./routes/v1/users/index.js";
 
 export const API_BASE = "/api/v1";
@@ -50,6 +51,7 @@ export const buildApp = () => {
   registerHealthRoutes(api);
   registerAuthRoutes(api);
   registerUserRoutes(api);
+  api.route("/openai", createOpenAiRoutes());
   registerDocsRoutes(api);
 
   root.route(API_BASE, api);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { providerIds } from "./llm/types.js";
 
 const csv = z.string().transform((value) =>
   value
@@ -48,11 +49,26 @@ export const EnvSchema = z
     EMAIL_FROM: z.string().optional(),
     SES_ENDPOINT: z.url().optional(),
     GROQ_API_KEY: optionalSecret,
+    GROQ_BASE_URL: z.url().optional(),
     OPENAI_API_KEY: optionalSecret,
+    OPENAI_BASE_URL: z.url().optional(),
     AWS_ACCESS_KEY_ID: optionalSecret,
     AWS_SECRET_ACCESS_KEY: optionalSecret,
     AWS_REGION: optionalSecret,
-    OPENAI_COMPATIBLE_BASE_URL: optionalSecret,
+    BEDROCK_ENDPOINT: z.url().optional(),
+    OPENAI_COMPATIBLE_BASE_URL: z.url().optional(),
+    OPENAI_COMPATIBLE_API_KEY: optionalSecret,
+    OPENAI_COMPATIBLE_MODELS: csv.default([]),
+    LLM_PROVIDER_ORDER: csv
+      .pipe(z.array(z.enum(providerIds)).min(1, "must name at least one provider"))
+      .default([...providerIds]),
+    LLM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().max(600_000).default(30_000),
+    LLM_DEADLINE_MS: z.coerce.number().int().positive().max(900_000).default(90_000),
+    LLM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
+    LLM_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    LLM_BREAKER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    LLM_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    LLM_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
     FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
     CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),
     EXTRACTION_QUEUE: binding<Queue>("EXTRACTION_QUEUE", (v) => "send" in v),

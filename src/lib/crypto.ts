@@ -47,3 +47,13 @@ export const constantTimeEqual = (a: Uint8Array, b: Uint8Array) => {
   for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;
 };
+
+/**
+ * A short, stable, non-secret tag for a string (FNV-1a, base 36), for Redis key names that must tell apart
+ * endpoints or databases without spelling out their URLs. Not for anything secret.
+ */
+export const shortTag = (text: string) => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(36);
+};

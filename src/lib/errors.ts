@@ -6,12 +6,14 @@ const catalogue = {
   BAD_REQUEST: { status: 400, title: "Bad request" },
   VALIDATION_FAILED: { status: 400, title: "The request did not pass validation" },
   MALFORMED_JSON: { status: 400, title: "The request body is not valid JSON" },
+  UNKNOWN_MODEL: { status: 400, title: "No configured model answers to this name" },
   WEAK_PASSWORD: { status: 400, title: "The password is too weak" },
   INVALID_RESET_TOKEN: { status: 400, title: "The reset token is invalid or has expired" },
   UNAUTHENTICATED: { status: 401, title: "Authentication required" },
   INVALID_CREDENTIALS: { status: 401, title: "Email or password is wrong" },
   INVALID_REFRESH_TOKEN: { status: 401, title: "The refresh token is invalid, expired or revoked" },
   REFRESH_TOKEN_REUSED: { status: 401, title: "The refresh token was already used; the session is revoked" },
+  BUDGET_EXCEEDED: { status: 402, title: "The monthly budget is spent" },
   FORBIDDEN: { status: 403, title: "Not allowed" },
   INSUFFICIENT_SCOPE: { status: 403, title: "The API key's scopes do not cover this route" },
   INVALID_PASSWORD: { status: 403, title: "The current password is wrong" },
@@ -23,7 +25,10 @@ const catalogue = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL: { status: 500, title: "Internal error" },
+  ALL_PROVIDERS_FAILED: { status: 502, title: "Every LLM provider failed" },
+  MODEL_OUTPUT_INVALID: { status: 502, title: "The model's answer did not match the expected shape" },
   CONFIG_INVALID: { status: 503, title: "The service is misconfigured" },
+  NO_PROVIDER_CONFIGURED: { status: 503, title: "No LLM provider is configured" },
   NOT_READY: { status: 503, title: "A dependency is unavailable" },
   RATE_LIMIT_UNAVAILABLE: { status: 503, title: "Rate limiting is unavailable, so this route is closed for now" },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -107,5 +112,38 @@ export const renderProblem = (error: ApiError, context: { requestId: string; ins
   return new Response(JSON.stringify(body), {
     status: error.status,
     headers: { ...error.headers, "content-type": PROBLEM_CONTENT_TYPE, "x-request-id": context.requestId },
+  });
+};
+
+const OPENAI_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "insufficient_quota",
+  403: "permission_error",
+  404: "not_found_error",
+  405: "invalid_request_error",
+  413: "invalid_request_error",
+  415: "invalid_request_error",
+  429: "rate_limit_error",
+};
+
+/**
+ * The same ApiError in OpenAI's error shape (`{ error: { message, type, param, code } }`), for the
+ * OpenAI-compatible front door, whose clients parse that shape. `code` is APE's stable code.
+ */
+export const renderOpenAiError = (error: ApiError, context: { requestId: string }): Response => {
+  const firstField = error.extensions.errors?.[0]?.path;
+  const body = {
+    error: {
+      message: error.message,
+      type: OPENAI_TYPES[error.status] ?? "api_error",
+      param: firstField ? firstField.replace(/^body\./, "") : null,
+      code: error.code,
+      ...(error.extensions.attempts ? { attempts: error.extensions.attempts } : {}),
+    },
+  };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { ...error.headers, "content-type": "application/json", "x-request-id": context.requestId },
   });
 };

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { App } from "../lib/app.js";
-import { ApiError, type ErrorCode, renderProblem } from "../lib/errors.js";
+import { ApiError, type ErrorCode, renderOpenAiError, renderProblem } from "../lib/errors.js";
 import { createLogger } from "../lib/log.js";
 import { generateRequestId } from "./request-id.js";
 
@@ -40,29 +40,43 @@ const allowedMethods = (app: App, path: string) => {
 };
 
 /**
- * Renders every failure as problem+json: ApiErrors as they are, Hono's own HTTP exceptions by status, and
- * anything else as `INTERNAL`, logged with its stack but answered without it.
+ * Any failure as an ApiError: ApiErrors as they are, Hono's own HTTP exceptions by status, and anything else
+ * as `INTERNAL`, logged with its stack but answered without it.
  */
-export const handleError = (error: Error, c: Context) => {
-  const id: string = c.get("requestId") ?? generateRequestId();
-  const log = c.get("log") ?? createLogger({ level: "info", fields: { requestId: id } });
-  let problem: ApiError;
+const asApiError = (error: Error, c: Context, requestId: string) => {
   if (error instanceof ApiError) {
-    problem = error;
     // Expected failures of ours that are still outages (a dependency down) are worth a line with their cause.
-    if (problem.status >= 500) log.warn("request failed", { code: problem.code, cause: error.cause });
-  } else if (error instanceof HTTPException && HTTP_STATUS_CODES[error.status]) {
-    problem = new ApiError(HTTP_STATUS_CODES[error.status] as ErrorCode, error.message || undefined);
-  } else {
-    log.error("unhandled error", { error, method: c.req.method, path: c.req.path });
-    problem = new ApiError("INTERNAL", "Something went wrong on our side. Quote the request id if you report it.");
+    if (error.status >= 500) logOf(c, requestId).warn("request failed", { code: error.code, cause: error.cause });
+    return error;
   }
-  const response = renderProblem(problem, { requestId: id, instance: c.req.path });
-  // Keep the headers middleware already set (CORS, security), so browsers can read the error.
+  if (error instanceof HTTPException && HTTP_STATUS_CODES[error.status]) {
+    return new ApiError(HTTP_STATUS_CODES[error.status] as ErrorCode, error.message || undefined);
+  }
+  logOf(c, requestId).error("unhandled error", { error, method: c.req.method, path: c.req.path });
+  return new ApiError("INTERNAL", "Something went wrong on our side. Quote the request id if you report it.");
+};
+
+const logOf = (c: Context, requestId: string) => c.get("log") ?? createLogger({ level: "info", fields: { requestId } });
+
+/** Keeps the headers middleware already set (CORS, security), so browsers can read the error. */
+const withContextHeaders = (response: Response, c: Context) => {
   c.res.headers.forEach((value, key) => {
     if (!response.headers.has(key) && key !== "content-length") response.headers.set(key, value);
   });
   return response;
+};
+
+/** Where the OpenAI-compatible front door lives: its clients parse OpenAI's error shape, not problem+json. */
+const OPENAI_PATH = /^\/api\/v1\/openai(\/|$)/;
+
+/** Renders every failure as problem+json; under the OpenAI-compatible front door, in OpenAI's error shape. */
+export const handleError = (error: Error, c: Context) => {
+  const requestId: string = c.get("requestId") ?? generateRequestId();
+  const problem = asApiError(error, c, requestId);
+  const response = OPENAI_PATH.test(c.req.path)
+    ? renderOpenAiError(problem, { requestId })
+    : renderProblem(problem, { requestId, instance: c.req.path });
+  return withContextHeaders(response, c);
 };
 
 /**

@@ -13,6 +13,9 @@
 // HTTP/1.1 only: in Node the SDK defaults to NodeHttp2Handler (h2c against an http:// endpoint, which fails with
 // ERR_HTTP2_ERROR here), so Node-side clients pass `requestHandler: new NodeHttpHandler()`. Inside workerd the SDK
 // uses fetch over HTTP/1.1 and needs nothing.
+//
+// Under a scope (see fake-control.mjs) the endpoint is `${url}/s/<scope>`: the SDK keeps an endpoint's path and
+// puts /model/... after it. The SigV4 check is of the header's shape only, so the prefix needs no care there.
 import { createServer } from "node:http";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
@@ -121,7 +124,7 @@ const frame = (messageType, type, payload) =>
 export const startFakeBedrock = async ({ port = 0 } = {}) => {
   /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
   const control = createFakeControl();
-  const { received, read, hang, write, takeScript } = control;
+  const { read, hang, write } = control;
 
   /**
    * AWS's JSON error shape: the exception's name in `x-amzn-errortype`, `{ message }` as the body.
@@ -162,7 +165,8 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
 
   const server = createServer(async (request, response) => {
     const started = Date.now();
-    const [pathname = "/"] = (request.url ?? "/").split("?");
+    const { pathname, state } = control.route(request.url);
+    const { received, takeScript } = state;
     let raw = "";
     try {
       raw = await read(request);
@@ -170,7 +174,7 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
       return response.destroy();
     }
 
-    if (control.handleControl(pathname, request.method, raw, response)) return;
+    if (state.handleControl(pathname, request.method, raw, response)) return;
 
     const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(pathname);
     const operation = match ? (match[2] === "converse" ? "Converse" : "ConverseStream") : null;

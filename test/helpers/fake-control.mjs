@@ -1,21 +1,79 @@
 // What every local wire fake shares: reading a body, a script of answers tests queue through POST /__fake/next
 // (each entry optionally limited to one model and used `times` times), the log of received requests, holding
 // a request open ("hang") until a time passes or the client leaves, and listening on loopback.
+//
+// Scopes: one fake serves every test file of a run, and those run in parallel, so a global script and log would
+// let one file eat (or reset away) another's scripted answers. A request whose path starts with /s/<scope>/ is
+// handled as the same request without that prefix, but against that scope's own script and log (created on
+// first use); /s/<scope>/__fake/... act on that scope only. Paths without the prefix use the default scope.
 
 /**
  * @template {{ model?: string, times?: number }} Entry
  * @template Received
  */
 export const createFakeControl = () => {
-  /** @type {Entry[]} */
-  const script = [];
-  /** @type {Received[]} */
-  const received = [];
+  /** @type {Map<string, ReturnType<typeof scope>>} */
+  const scopes = new Map();
   /** @type {Set<() => void>} */
   const hanging = new Set();
 
+  const scope = () => {
+    /** @type {Entry[]} */
+    const script = [];
+    /** @type {Received[]} */
+    const received = [];
+    return {
+      received,
+
+      /**
+       * Answers the test-only routes (/__fake/next, /__fake/reset, /__fake/requests); false for any other.
+       * @param {string} pathname @param {string | undefined} method @param {string} raw
+       * @param {import("node:http").ServerResponse} response
+       */
+      handleControl: (pathname, method, raw, response) => {
+        if (pathname === "/__fake/next" && method === "POST") {
+          script.push(JSON.parse(raw));
+          response.writeHead(204).end();
+          return true;
+        }
+        if (pathname === "/__fake/reset" && method === "POST") {
+          script.length = 0;
+          received.length = 0;
+          response.writeHead(204).end();
+          return true;
+        }
+        if (pathname === "/__fake/requests" && method === "GET") {
+          response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
+          return true;
+        }
+        return false;
+      },
+
+      /** The next scripted entry for `model`, used up after its `times`. @param {string | undefined} model */
+      takeScript: (model) => {
+        const index = script.findIndex((entry) => entry.model === undefined || entry.model === model);
+        if (index < 0) return undefined;
+        const entry = /** @type {Entry} */ (script[index]);
+        entry.times = (entry.times ?? 1) - 1;
+        if (entry.times <= 0) script.splice(index, 1);
+        return entry;
+      },
+    };
+  };
+
   return {
-    received,
+    /**
+     * The path without its /s/<scope> prefix (and query), and the state of that scope ("" when unscoped).
+     * @param {string | undefined} url
+     */
+    route: (url) => {
+      const [path = "/"] = (url ?? "/").split("?");
+      const match = /^\/s\/([A-Za-z0-9_-]{1,64})(\/.*)$/.exec(path);
+      const name = match?.[1] ?? "";
+      const state = scopes.get(name) ?? scope();
+      scopes.set(name, state);
+      return { pathname: match?.[2] ?? path, state };
+    },
 
     /** @param {import("node:http").IncomingMessage} request @returns {Promise<string>} */
     read: (request) =>
@@ -28,40 +86,6 @@ export const createFakeControl = () => {
         request.on("end", () => resolve(body));
         request.on("error", reject);
       }),
-
-    /**
-     * Answers the test-only routes (/__fake/next, /__fake/reset, /__fake/requests); false for any other.
-     * @param {string} pathname @param {string | undefined} method @param {string} raw
-     * @param {import("node:http").ServerResponse} response
-     */
-    handleControl: (pathname, method, raw, response) => {
-      if (pathname === "/__fake/next" && method === "POST") {
-        script.push(JSON.parse(raw));
-        response.writeHead(204).end();
-        return true;
-      }
-      if (pathname === "/__fake/reset" && method === "POST") {
-        script.length = 0;
-        received.length = 0;
-        response.writeHead(204).end();
-        return true;
-      }
-      if (pathname === "/__fake/requests" && method === "GET") {
-        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
-        return true;
-      }
-      return false;
-    },
-
-    /** The next scripted entry for `model`, used up after its `times`. @param {string | undefined} model */
-    takeScript: (model) => {
-      const index = script.findIndex((entry) => entry.model === undefined || entry.model === model);
-      if (index < 0) return undefined;
-      const entry = /** @type {Entry} */ (script[index]);
-      entry.times = (entry.times ?? 1) - 1;
-      if (entry.times <= 0) script.splice(index, 1);
-      return entry;
-    },
 
     /** Waits `ms`, or less if the client gives up (closes the connection) or the server closes. */
     hang: (/** @type {number} */ ms, /** @type {import("node:http").ServerResponse} */ response) =>

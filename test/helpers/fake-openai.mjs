@@ -5,7 +5,8 @@
 // replies through POST /__fake/next and read what was sent through GET /__fake/requests.
 //
 // Routes live under /v1 and, for groq-sdk (whose paths are /openai/v1/...), under /openai/v1 as well: the base
-// URL is `${url}/v1` for the openai SDK and plain `url` for groq-sdk.
+// URL is `${url}/v1` for the openai SDK and plain `url` for groq-sdk. Under a scope (see fake-control.mjs) put
+// /s/<scope> after `url` in both: `${url}/s/<scope>/v1` and `${url}/s/<scope>`.
 import { createServer } from "node:http";
 import { createFakeControl } from "./fake-control.mjs";
 
@@ -104,7 +105,7 @@ const ERROR_TYPES = /** @type {Record<number, [string, string | null, string]>} 
 export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}) => {
   /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
   const control = createFakeControl();
-  const { received, read, hang, write, takeScript } = control;
+  const { read, hang, write } = control;
   let counter = 0;
 
   /**
@@ -267,7 +268,8 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}
   };
 
   const server = createServer(async (request, response) => {
-    const [pathname = "/"] = (request.url ?? "/").split("?");
+    const { pathname, state } = control.route(request.url);
+    const { received, takeScript } = state;
     let raw = "";
     try {
       raw = await read(request);
@@ -275,7 +277,7 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}
       return response.destroy();
     }
 
-    if (control.handleControl(pathname, request.method, raw, response)) return;
+    if (state.handleControl(pathname, request.method, raw, response)) return;
 
     // groq-sdk prefixes every path with /openai.
     const path = pathname.replace(/^\/openai(?=\/v1\/)/, "");

@@ -47,8 +47,19 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
       { ...testEnv, ...envOverrides },
       ctx,
     );
+    // A streamed answer does its after-response work (usage, clean-up) once the stream ends, which is when
+    // the test has read it: wait for that in settled(), not here.
+    if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      pending.push(waitOnExecutionContext(ctx));
+      return response;
+    }
     await waitOnExecutionContext(ctx);
     return response;
+  };
+  const pending: Promise<unknown>[] = [];
+  /** Waits until every streamed answer's after-response work (usage rows, clean-up) is done. */
+  const settled = async () => {
+    await Promise.all(pending.splice(0));
   };
   const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
     method,
@@ -77,7 +88,7 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
       await close();
     }
   };
-  return { env: testEnv, databaseUrl, ip, request, json, bearer, signUp, withDb };
+  return { env: testEnv, databaseUrl, ip, request, settled, json, bearer, signUp, withDb };
 };
 
 /** Asserts nothing by itself: reads a problem+json body with its content type, for expectations. */

@@ -8,11 +8,18 @@ import {
 } from "@aws-sdk/client-bedrock-runtime";
 // Not a declared dependency of APE: it comes with @aws-sdk/client-bedrock-runtime (see the quirk below).
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, inject, it } from "vitest";
 
 // The official SDK, inside workerd, against test/helpers/fake-bedrock.mjs: the wire protocol the LLM layer's
 // Bedrock provider will speak, checked at its HTTP boundary.
-const fake = () => inject("fakeBedrockUrl");
+// One fake serves every test file of the run, so each test takes its own scope (test/helpers/fake-control.mjs):
+// its scripted answers and request log are its own, and the SDK's endpoint is the scope's base URL.
+const scoped = () => `${inject("fakeBedrockUrl")}/s/${crypto.randomUUID()}`;
+let base = scoped();
+beforeEach(() => {
+  base = scoped();
+});
+const fake = () => base;
 const HAIKU = "anthropic.claude-3-haiku-20240307-v1:0";
 const SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0";
 
@@ -44,11 +51,6 @@ const drain = async (stream: AsyncIterable<ConverseStreamOutput> | undefined) =>
 };
 
 describe("AWS Bedrock Runtime through the official SDK, against a server speaking its protocol", () => {
-  // A scripted failure the SDK did not use up must not leak into the next test.
-  afterEach(async () => {
-    await fetch(`${fake()}/__fake/reset`, { method: "POST" });
-  });
-
   it("answers Converse with the echo, usage and metrics, from a signed request", async () => {
     const result = await client().send(
       new ConverseCommand({
@@ -194,6 +196,21 @@ describe("AWS Bedrock Runtime through the official SDK, against a server speakin
     );
     expect(result.output?.message?.content).toEqual([{ text: "echo: slow" }]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+  });
+
+  it("keeps the endpoint's /s/<scope> path, so a scope's script and log reach the SDK's requests", async () => {
+    const other = scoped();
+    await fetch(`${other}/__fake/next`, { method: "POST", body: JSON.stringify({ status: 429 }) });
+    const mine = await client().send(new ConverseCommand({ modelId: HAIKU, messages: ask("mine") }));
+    expect(mine.output?.message?.content).toEqual([{ text: "echo: mine" }]);
+    const theirs = await client({ endpoint: other })
+      .send(new ConverseCommand({ modelId: HAIKU, messages: ask("theirs") }))
+      .catch((e: Error) => e);
+    expect((theirs as Error).name).toBe("ThrottlingException");
+    const [request, ...rest] = await received();
+    expect(rest).toEqual([]);
+    expect(request?.path).toBe("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+    expect(request?.operation).toBe("Converse");
   });
 
   it("answers 403 in AWS's error shape when the request is not signed", async () => {

@@ -1,26 +1,33 @@
 import Groq from "groq-sdk";
 import OpenAI from "openai";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, inject, it } from "vitest";
 
 /**
  * The OpenAI-compatible fake (test/helpers/fake-openai.mjs) driven from inside workerd through the official
  * openai and groq-sdk clients, the way the LLM layer will call real providers.
  */
-const fake = () => inject("fakeOpenAiUrl");
+// One fake serves every test file of the run, so each test takes its own scope (test/helpers/fake-control.mjs):
+// its scripted answers and request log are its own.
+const scoped = () => `${inject("fakeOpenAiUrl")}/s/${crypto.randomUUID()}`;
+let base = scoped();
+beforeEach(() => {
+  base = scoped();
+});
+const fake = () => base;
 const openai = (options: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}) =>
   new OpenAI({ apiKey: "sk-test-never-logged", baseURL: `${fake()}/v1`, maxRetries: 0, ...options });
-// groq-sdk puts /openai/v1 in every path itself, so its base URL is the server's root.
+// groq-sdk puts /openai/v1 in every path itself, so its base URL is the server's root (here, the scope's).
 const groq = (options: Partial<ConstructorParameters<typeof Groq>[0]> = {}) =>
   new Groq({ apiKey: "gsk-test-never-logged", baseURL: fake(), maxRetries: 0, ...options });
 
-const script = async (next: Record<string, unknown>) => {
-  const res = await fetch(`${fake()}/__fake/next`, { method: "POST", body: JSON.stringify(next) });
+const script = async (next: Record<string, unknown>, scope = fake()) => {
+  const res = await fetch(`${scope}/__fake/next`, { method: "POST", body: JSON.stringify(next) });
   expect(res.status).toBe(204);
 };
 type Received = { method: string; path: string; headers: Record<string, string>; body: { model?: string } | null };
-const requestsFor = async (model: string) =>
-  ((await (await fetch(`${fake()}/__fake/requests`)).json()) as Received[]).filter((r) => r.body?.model === model);
-// A model name per test keeps assertions on the shared request log to this test's own requests.
+const requests = async (scope = fake()) => (await (await fetch(`${scope}/__fake/requests`)).json()) as Received[];
+const requestsFor = async (model: string) => (await requests()).filter((r) => r.body?.model === model);
+// Distinct model names keep assertions to one model's requests when a test sends to several.
 const uniqueModel = (name: string) => `${name}-${crypto.randomUUID().slice(0, 8)}`;
 const ask = (content: string, model = "gpt-4o-mini") => ({
   model,
@@ -28,10 +35,6 @@ const ask = (content: string, model = "gpt-4o-mini") => ({
     { role: "system" as const, content: "Be brief." },
     { role: "user" as const, content },
   ],
-});
-
-afterEach(async () => {
-  await fetch(`${fake()}/__fake/reset`, { method: "POST" });
 });
 
 describe("the OpenAI-compatible fake through the openai SDK", () => {
@@ -228,6 +231,26 @@ describe("the OpenAI-compatible fake through the openai SDK", () => {
     for (let i = 0; i < 3; i++)
       texts.push((await client.chat.completions.create(ask(`question ${i}`))).choices[0]?.message.content);
     expect(texts).toEqual(["scripted answer", "scripted answer", "echo: question 2"]);
+  });
+});
+
+describe("scopes of the OpenAI-compatible fake", () => {
+  it("keep scripted answers and request logs apart", async () => {
+    const other = scoped();
+    await script({ reply: "for the other scope" }, other);
+    const mine = await openai().chat.completions.create(ask("mine"));
+    expect(mine.choices[0]?.message.content).toBe("echo: mine");
+    const theirs = await openai({ baseURL: `${other}/v1` }).chat.completions.create(ask("theirs"));
+    expect(theirs.choices[0]?.message.content).toBe("for the other scope");
+    const [own, ...rest] = await requests();
+    expect(rest).toEqual([]);
+    expect(own?.path).toBe("/v1/chat/completions");
+    expect(own?.body).toMatchObject({ messages: [{}, { content: "mine" }] });
+    expect((await requests(other)).map((r) => r.body)).toMatchObject([{ messages: [{}, { content: "theirs" }] }]);
+    const reset = await fetch(`${other}/__fake/reset`, { method: "POST" });
+    expect(reset.status).toBe(204);
+    expect(await requests(other)).toEqual([]);
+    expect(await requests()).toHaveLength(1);
   });
 });
 

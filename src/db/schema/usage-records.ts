@@ -1,4 +1,15 @@
-import { bigint, boolean, date, index, integer, numeric, pgTable, primaryKey, text, varchar } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  varchar,
+} from "drizzle-orm/pg-core";
 import { createdAt, idColumn, oneOf } from "./columns.js";
 import { users } from "./users.js";
 

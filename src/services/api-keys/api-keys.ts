@@ -8,6 +8,27 @@ import type { ApiKeyScope, Caller, ServiceContext } from "../context.js";
 export const API_KEY_PREFIX = "ape_";
 const VISIBLE_PREFIX_LENGTH = 12;
 const LAST_USED_EVERY_SECONDS = 60;
+// A key's owner, scopes and state are kept in Redis for a minute, so a call with an API key needs no
+// database round trip; revoking a key or deleting its user removes the entry at once.
+const KEY_CACHE_SECONDS = 60;
+
+type CachedKey = { id: string; userId: string; scopes: ApiKeyScope[]; revoked: boolean; expiresAt: number | null };
+
+const keyCacheKey = (hash: string) => `apikey:auth:${hash}`;
+
+const readCachedKey = async (ctx: ServiceContext, hash: string) => {
+  try {
+    return await ctx.redis.get<CachedKey>(keyCacheKey(hash));
+  } catch (error) {
+    ctx.log.warn("api key cache unavailable", { error });
+    return null;
+  }
+};
+
+/** Drops cached key lookups, after a revocation or when the keys' user is deleted. */
+export const forgetApiKeys = async (ctx: ServiceContext, hashes: string[]) => {
+  if (hashes.length > 0) await ctx.redis.del(...hashes.map(keyCacheKey));
+};
 
 const requireUser = (ctx: ServiceContext) => {
   if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
@@ -85,12 +106,15 @@ export const revokeApiKey = async ({ ctx, id }: { ctx: ServiceContext; id: strin
     .returning();
   if (!row) {
     const [existing] = await ctx.db
-      .select({ id: apiKeys.id })
+      .select({ id: apiKeys.id, keyHash: apiKeys.keyHash })
       .from(apiKeys)
       .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)));
     if (!existing) throw new ApiError("NOT_FOUND", `No API key ${id}.`);
-    return; // already revoked: revoking again changes nothing
+    // Already revoked: revoking again changes nothing, but makes sure no cached lookup outlives it.
+    await forgetApiKeys(ctx, [existing.keyHash]);
+    return;
   }
+  await forgetApiKeys(ctx, [row.keyHash]);
   ctx.audit({ action: "api_key.revoke", resourceType: "api_key", resourceId: row.id });
 };
 
@@ -106,16 +130,26 @@ export const authenticateApiKey = async ({
   key: string;
 }): Promise<Caller | null> => {
   if (!key.startsWith(API_KEY_PREFIX)) return null;
-  const [row] = await ctx.db
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.keyHash, await sha256Hex(key)))
-    .limit(1);
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= new Date())) return null;
+  const hash = await sha256Hex(key);
+  let row = await readCachedKey(ctx, hash);
+  if (!row) {
+    const [found] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash)).limit(1);
+    if (!found) return null;
+    row = {
+      id: found.id,
+      userId: found.userId,
+      scopes: found.scopes as ApiKeyScope[],
+      revoked: found.revokedAt !== null,
+      expiresAt: found.expiresAt?.getTime() ?? null,
+    };
+    ctx.defer(ctx.redis.set(keyCacheKey(hash), row, { ex: KEY_CACHE_SECONDS }));
+  }
+  if (row.revoked || (row.expiresAt !== null && row.expiresAt <= Date.now())) return null;
+  const { id } = row;
   ctx.defer(
     (async () => {
-      const first = await ctx.redis.set(`apikey:used:${row.id}`, 1, { nx: true, ex: LAST_USED_EVERY_SECONDS });
-      if (first === "OK") await ctx.db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
+      const first = await ctx.redis.set(`apikey:used:${id}`, 1, { nx: true, ex: LAST_USED_EVERY_SECONDS });
+      if (first === "OK") await ctx.db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, id));
     })(),
   );
   return { kind: "api_key", userId: row.userId, apiKeyId: row.id, scopes: row.scopes as ApiKeyScope[] };

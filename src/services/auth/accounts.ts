@@ -19,6 +19,7 @@ export const publicUser = (user: typeof users.$inferSelect) => ({
   email: user.email,
   name: user.name,
   is_verified: user.isVerified,
+  monthly_budget_usd: user.monthlyBudgetUsd === null ? null : Number(user.monthlyBudgetUsd),
   created_at: user.createdAt.toISOString(),
   updated_at: user.updatedAt.toISOString(),
 });

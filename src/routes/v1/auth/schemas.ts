@@ -16,6 +16,10 @@ export const UserSchema = z
     email: z.string().openapi({ description: "The email, lower-cased.", example: "ada@example.com" }),
     name: z.string().nullable().openapi({ description: "Display name, if given.", example: "Ada Lovelace" }),
     is_verified: z.boolean().openapi({ description: "Whether the email was verified.", example: false }),
+    monthly_budget_usd: z.number().nullable().openapi({
+      description: "Spending cap per calendar month (UTC) in US dollars; null when there is none.",
+      example: 25,
+    }),
     created_at: z.string().openapi({ description: "When the account was made.", example: "2026-11-25T10:30:00.000Z" }),
     updated_at: z.string().openapi({ description: "Last change.", example: "2026-11-25T10:30:00.000Z" }),
   })

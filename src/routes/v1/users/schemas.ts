@@ -1,5 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { apiKeyScopes } from "../../../services/context.js";
+import {
+  DEFAULT_USAGE_RANGE_DAYS,
+  MAX_USAGE_RANGE_DAYS,
+  usageGroupings,
+} from "../../../services/usage/usage-report.js";
 import { NextCursorSchema, PageQuerySchema } from "../../pagination.js";
 import { EmailSchema } from "../auth/schemas.js";
 
@@ -19,6 +24,18 @@ export const UpdateMeBodySchema = z
       .max(128)
       .optional()
       .openapi({ description: "Required to change the email.", example: "correct horse battery staple" }),
+    monthly_budget_usd: z
+      .number()
+      .min(0)
+      .max(9_999_999_999.99)
+      .multipleOf(0.01, "must have at most 2 decimals")
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "Spending cap per calendar month (UTC) in US dollars, at most 2 decimals; model calls past it answer 402 `BUDGET_EXCEEDED`. Null removes it.",
+        example: 25,
+      }),
   })
   .openapi("UpdateMeRequest");
 
@@ -137,3 +154,72 @@ export const ApiKeyParamsSchema = z.object({
       example: "key_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z",
     }),
 });
+
+export const UsageQuerySchema = z.object({
+  from: z.iso
+    .date()
+    .optional()
+    .openapi({
+      description: `First day (UTC, \`YYYY-MM-DD\`), included; defaults to ${DEFAULT_USAGE_RANGE_DAYS} days before \`to\`. At most ${MAX_USAGE_RANGE_DAYS} days from \`to\`, both included.`,
+      example: "2026-11-01",
+    }),
+  to: z.iso
+    .date()
+    .optional()
+    .openapi({ description: "Last day (UTC, `YYYY-MM-DD`), included; defaults to today.", example: "2026-11-25" }),
+  group_by: z
+    .enum(usageGroupings)
+    .default("day")
+    .openapi({ description: "What each group is: a day, a service, a model or a provider.", example: "day" }),
+});
+
+const usageSums = {
+  requests: z.number().int().openapi({ description: "Model calls.", example: 42 }),
+  tokens_input: z.number().int().openapi({ description: "Tokens sent to the models.", example: 51_200 }),
+  tokens_output: z.number().int().openapi({ description: "Tokens the models answered with.", example: 8_750 }),
+  cost_usd: z.number().openapi({ description: "What the calls cost, in US dollars.", example: 0.0367 }),
+  cache_hits: z.number().int().openapi({ description: "Calls answered from the cache (and so free).", example: 3 }),
+};
+
+export const UsageGroupSchema = z
+  .object({
+    key: z.string().openapi({
+      description:
+        "The group: a day (`YYYY-MM-DD`), a service (chat, research, extraction, code, openai), a model id or a provider.",
+      example: "llama-3.3-70b-versatile",
+    }),
+    provider: z.string().optional().openapi({
+      description: "Grouped by model only: the provider that answered (a model two providers served is two groups).",
+      example: "groq",
+    }),
+    ...usageSums,
+  })
+  .openapi("UsageGroup");
+
+export const UsageTotalsSchema = z.object(usageSums).openapi("UsageTotals");
+
+export const UsageReportSchema = z
+  .object({
+    from: z.string().openapi({ description: "First day covered (UTC), included.", example: "2026-11-01" }),
+    to: z.string().openapi({ description: "Last day covered (UTC), included.", example: "2026-11-25" }),
+    group_by: z.enum(usageGroupings).openapi({ description: "How the groups are made.", example: "model" }),
+    groups: z.array(UsageGroupSchema).openapi({
+      description: "Days ascending; other groupings most expensive first, then by key. Empty when nothing was used.",
+      example: [
+        {
+          key: "llama-3.3-70b-versatile",
+          provider: "groq",
+          requests: 42,
+          tokens_input: 51_200,
+          tokens_output: 8_750,
+          cost_usd: 0.0367,
+          cache_hits: 3,
+        },
+      ],
+    }),
+    totals: UsageTotalsSchema.openapi({
+      description: "The sums over the whole range.",
+      example: { requests: 42, tokens_input: 51_200, tokens_output: 8_750, cost_usd: 0.0367, cache_hits: 3 },
+    }),
+  })
+  .openapi("UsageReport");

@@ -14,7 +14,7 @@ export const updateMeRoute = createRoute({
   tags: ["users"],
   summary: "Update the caller's account",
   description:
-    "Changes the name and/or the email. A new email needs `current_password` (403 `INVALID_PASSWORD` when wrong) and must be free (409 `EMAIL_TAKEN`). Needs a signed-in session.",
+    "Changes the name, the email and/or the monthly budget. A new email needs `current_password` (403 `INVALID_PASSWORD` when wrong) and must be free (409 `EMAIL_TAKEN`). `monthly_budget_usd` caps a calendar month's (UTC) model spend; null removes the cap, and a change counts from the next call. Needs a signed-in session.",
   security: sessionOnly,
   middleware: [requireAuth("session"), rateLimit("account")] as const,
   request: { body: { required: true, content: { "application/json": { schema: UpdateMeBodySchema } } } },

@@ -1,0 +1,110 @@
+import type { ProviderId } from "./types.js";
+
+export type ModelTier = "fast" | "quality";
+
+/** A model APE may route to, with what it costs. Prices are US dollars per million tokens. */
+export type ModelEntry = {
+  id: string;
+  provider: ProviderId;
+  tier: ModelTier;
+  /** The model `auto` and a bare provider name use for this provider. */
+  isDefault: boolean;
+  contextWindow: number;
+  maxOutputTokens: number;
+  priceInPerMillion: number;
+  priceOutPerMillion: number;
+  /** When the prices were read from the provider's public price page. */
+  pricesReadOn: string;
+};
+
+/**
+ * Every hosted model APE knows. Costs in usage records come from here, so a price change is a one-line change
+ * in this file. Models of an OpenAI-compatible server (`compat`) come from `OPENAI_COMPATIBLE_MODELS` and cost
+ * nothing (they run on your hardware).
+ */
+export const MODELS: readonly ModelEntry[] = [
+  {
+    id: "llama-3.1-8b-instant",
+    provider: "groq",
+    tier: "fast",
+    isDefault: false,
+    contextWindow: 131_072,
+    maxOutputTokens: 8_192,
+    priceInPerMillion: 0.05,
+    priceOutPerMillion: 0.08,
+    pricesReadOn: "2025-06-01",
+  },
+  {
+    id: "llama-3.3-70b-versatile",
+    provider: "groq",
+    tier: "quality",
+    isDefault: true,
+    contextWindow: 131_072,
+    maxOutputTokens: 32_768,
+    priceInPerMillion: 0.59,
+    priceOutPerMillion: 0.79,
+    pricesReadOn: "2025-06-01",
+  },
+  {
+    id: "anthropic.claude-3-haiku-20240307-v1:0",
+    provider: "bedrock",
+    tier: "fast",
+    isDefault: true,
+    contextWindow: 200_000,
+    maxOutputTokens: 4_096,
+    priceInPerMillion: 0.25,
+    priceOutPerMillion: 1.25,
+    pricesReadOn: "2025-06-01",
+  },
+  {
+    id: "anthropic.claude-3-5-sonnet-20240620-v1:0",
+    provider: "bedrock",
+    tier: "quality",
+    isDefault: false,
+    contextWindow: 200_000,
+    maxOutputTokens: 8_192,
+    priceInPerMillion: 3,
+    priceOutPerMillion: 15,
+    pricesReadOn: "2025-06-01",
+  },
+  {
+    id: "gpt-4o-mini",
+    provider: "openai",
+    tier: "fast",
+    isDefault: true,
+    contextWindow: 128_000,
+    maxOutputTokens: 16_384,
+    priceInPerMillion: 0.15,
+    priceOutPerMillion: 0.6,
+    pricesReadOn: "2025-06-01",
+  },
+  {
+    id: "gpt-4o",
+    provider: "openai",
+    tier: "quality",
+    isDefault: false,
+    contextWindow: 128_000,
+    maxOutputTokens: 16_384,
+    priceInPerMillion: 2.5,
+    priceOutPerMillion: 10,
+    pricesReadOn: "2025-06-01",
+  },
+];
+
+/** The entries for the models an OpenAI-compatible server offers: free, both tiers, the first is the default. */
+export const compatModels = (ids: string[]): ModelEntry[] =>
+  ids.map((id, index) => ({
+    id,
+    provider: "compat",
+    tier: "quality",
+    isDefault: index === 0,
+    contextWindow: 8_192,
+    maxOutputTokens: 4_096,
+    priceInPerMillion: 0,
+    priceOutPerMillion: 0,
+    pricesReadOn: "n/a",
+  }));
+
+/** What a call cost in US dollars. */
+export const costOf = (model: ModelEntry, usage: { inputTokens: number; outputTokens: number }) =>
+  (usage.inputTokens * model.priceInPerMillion + usage.outputTokens * model.priceOutPerMillion) / 1_000_000;

@@ -1,0 +1,161 @@
+import Groq from "groq-sdk";
+import OpenAI from "openai";
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+} from "openai/resources/chat/completions";
+import { shortTag } from "../../lib/crypto.js";
+import { type FailureKind, kindOfStatus, ProviderFailure, parseRetryAfter } from "../provider-failure.js";
+import type { FinishReason, LlmEvent, LlmProvider, LlmRequest, LlmResult, ProviderId } from "../types.js";
+
+/** The one call both SDKs share (groq-sdk is generated from the same OpenAI-style spec). */
+type ChatClient = {
+  chat: {
+    completions: {
+      create(body: ChatCompletionCreateParams, options: { signal: AbortSignal }): Promise<unknown>;
+    };
+  };
+};
+
+const finishReason = (reason: string | null | undefined): FinishReason =>
+  reason === "length" || reason === "content_filter" || reason === "tool_calls" ? reason : "stop";
+
+const body = (model: string, request: LlmRequest, stream: boolean): ChatCompletionCreateParams => ({
+  model,
+  messages: request.messages,
+  ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+  ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+  ...(request.stop?.length ? { stop: request.stop } : {}),
+  ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+  ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+});
+
+const headerValue = (headers: unknown, name: string): string | null => {
+  if (headers instanceof Headers) return headers.get(name);
+  if (headers && typeof headers === "object") {
+    const value = (headers as Record<string, unknown>)[name];
+    return typeof value === "string" ? value : null;
+  }
+  return null;
+};
+
+/** Turns whatever the SDK threw into a {@link ProviderFailure}; an abort by the caller stays an abort. */
+const classify = (provider: ProviderId, error: unknown, signal: AbortSignal): ProviderFailure => {
+  if (error instanceof ProviderFailure) return error;
+  const e = error as { status?: unknown; headers?: unknown; name?: string; message?: string; error?: unknown };
+  const name = e?.name ?? "";
+  const message = e?.message ?? String(error);
+  if (signal.aborted || /Timeout/i.test(name)) {
+    return new ProviderFailure({ provider, kind: "timeout", message: "no answer in time", cause: error });
+  }
+  if (typeof e?.status === "number") {
+    return new ProviderFailure({
+      provider,
+      kind: kindOfStatus(e.status),
+      status: e.status,
+      retryAfterMs: parseRetryAfter(headerValue(e.headers, "retry-after")),
+      message,
+      cause: error,
+    });
+  }
+  const kind: FailureKind = error instanceof SyntaxError || /JSON/i.test(message) ? "malformed" : "network";
+  return new ProviderFailure({ provider, kind, message, cause: error });
+};
+
+/**
+ * A provider speaking the OpenAI chat completions API: OpenAI itself, Groq, or any compatible server
+ * (Ollama, vLLM, LM Studio), through the official SDKs with their own retries off (the router retries).
+ */
+export const createOpenAiCompatibleProvider = (options: {
+  id: ProviderId;
+  client: ChatClient;
+  endpointKey: string;
+}): LlmProvider => {
+  const { id, client } = options;
+  return {
+    id,
+    endpointKey: options.endpointKey,
+
+    async complete(model, request, signal): Promise<LlmResult> {
+      let completion: ChatCompletion;
+      try {
+        completion = (await client.chat.completions.create(body(model, request, false), { signal })) as ChatCompletion;
+      } catch (error) {
+        throw classify(id, error, signal);
+      }
+      const choice = completion.choices?.[0];
+      if (!choice) throw new ProviderFailure({ provider: id, kind: "malformed", message: "the answer had no choices" });
+      return {
+        text: choice.message?.content ?? "",
+        finishReason: finishReason(choice.finish_reason),
+        usage: {
+          inputTokens: completion.usage?.prompt_tokens ?? 0,
+          outputTokens: completion.usage?.completion_tokens ?? 0,
+        },
+      };
+    },
+
+    async *stream(model, request, signal): AsyncIterable<LlmEvent> {
+      let chunks: AsyncIterable<ChatCompletionChunk>;
+      try {
+        chunks = (await client.chat.completions.create(body(model, request, true), {
+          signal,
+        })) as AsyncIterable<ChatCompletionChunk>;
+      } catch (error) {
+        throw classify(id, error, signal);
+      }
+      let finish: FinishReason | null = null;
+      try {
+        for await (const chunk of chunks) {
+          const choice = chunk.choices?.[0];
+          const text = choice?.delta?.content;
+          if (text) yield { type: "text", text };
+          if (choice?.finish_reason) finish = finishReason(choice.finish_reason);
+          if (chunk.usage) {
+            yield {
+              type: "usage",
+              usage: { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens },
+            };
+          }
+        }
+      } catch (error) {
+        throw classify(id, error, signal);
+      }
+      if (finish === null) {
+        throw new ProviderFailure({ provider: id, kind: "network", message: "the stream ended without finishing" });
+      }
+      yield { type: "finish", reason: finish };
+    },
+  };
+};
+
+export const createOpenAiProvider = (options: { apiKey: string; baseURL?: string | undefined }) => {
+  const baseURL = options.baseURL ?? "https://api.openai.com/v1";
+  return createOpenAiCompatibleProvider({
+    id: "openai",
+    client: new OpenAI({ apiKey: options.apiKey, baseURL, maxRetries: 0 }) as unknown as ChatClient,
+    endpointKey: shortTag(baseURL),
+  });
+};
+
+export const createCompatProvider = (options: { baseURL: string; apiKey?: string | undefined }) =>
+  createOpenAiCompatibleProvider({
+    id: "compat",
+    // Local servers (Ollama, vLLM) usually take no key; the SDK insists on one, and ignores nothing.
+    client: new OpenAI({
+      apiKey: options.apiKey ?? "not-needed",
+      baseURL: options.baseURL,
+      maxRetries: 0,
+    }) as unknown as ChatClient,
+    endpointKey: shortTag(options.baseURL),
+  });
+
+export const createGroqProvider = (options: { apiKey: string; baseURL?: string | undefined }) => {
+  const baseURL = options.baseURL ?? "https://api.groq.com";
+  return createOpenAiCompatibleProvider({
+    id: "groq",
+    client: new Groq({ apiKey: options.apiKey, baseURL, maxRetries: 0 }) as unknown as ChatClient,
+    endpointKey: shortTag(baseURL),
+  });
+};

@@ -1,0 +1,296 @@
+import { ApiError } from "../lib/errors.js";
+import type { Logger } from "../lib/log.js";
+import type { Breaker, CircuitState } from "./breaker.js";
+import type { ModelEntry, ModelTier } from "./models.js";
+import { ProviderFailure } from "./provider-failure.js";
+import { type ProviderSet, providerSettings } from "./providers/index.js";
+import {
+  type LlmEvent,
+  type LlmProvider,
+  type LlmRequest,
+  type LlmResult,
+  type ProviderId,
+  providerIds,
+} from "./types.js";
+
+/** One provider and model to try. */
+export type Candidate = { provider: LlmProvider; model: ModelEntry };
+
+/** What a failed attempt answered, as 502 `ALL_PROVIDERS_FAILED` lists it (no secrets: SDK messages only). */
+export type AttemptReport = {
+  provider: ProviderId;
+  model: string;
+  kind: string;
+  status: number | null;
+  message: string;
+};
+
+export type RouterSettings = { attemptTimeoutMs: number; deadlineMs: number; maxAttempts: number };
+
+export type RouteOptions = {
+  set: ProviderSet;
+  breaker: Breaker;
+  settings: RouterSettings;
+  log: Logger;
+  /** Runs bookkeeping after the response (breaker successes). */
+  defer: (work: Promise<unknown>) => void;
+  /** Aborts everything when the caller goes away. */
+  signal?: AbortSignal | undefined;
+};
+
+/** How the router got its answer. */
+export type Routed = { provider: ProviderId; model: ModelEntry; attempts: AttemptReport[] };
+
+// Longest Retry-After the router waits out itself (only when no other provider is left); longer ones move on.
+const MAX_RETRY_AFTER_WAIT_MS = 5_000;
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 2_000;
+
+const noProvider = (detail: string) => {
+  const settings = Object.entries(providerSettings)
+    .map(([id, names]) => `${id}: ${names.join(" + ")}`)
+    .join("; ");
+  return new ApiError("NO_PROVIDER_CONFIGURED", `${detail} Add the settings of at least one provider (${settings}).`, {
+    extensions: { settings: providerSettings },
+  });
+};
+
+const unknownModel = (spec: string, set: ProviderSet) =>
+  new ApiError(
+    "UNKNOWN_MODEL",
+    `No configured model answers to "${spec}". Use auto, fast, quality, a provider (${set.order.join(", ")}), or one of the models listed by GET /api/v1/openai/models.`,
+  );
+
+const defaultOf = (set: ProviderSet, provider: ProviderId, tier?: ModelTier) => {
+  const models = set.models.filter((model) => model.provider === provider);
+  return (
+    (tier ? models.find((model) => model.tier === tier) : undefined) ??
+    models.find((model) => model.isDefault) ??
+    models[0]
+  );
+};
+
+/**
+ * The providers and models a model spec names, in the order to try them.
+ * - `auto`: every configured provider in priority order, each with its default model;
+ * - `fast` / `quality`: the same walk, with each provider's model of that tier;
+ * - `groq`, `bedrock`, `openai`, `compat`: that provider alone;
+ * - `provider/model` or a known model id: that model alone (a compat server takes any model id).
+ */
+export const resolveCandidates = (set: ProviderSet, spec: string): Candidate[] => {
+  if (set.order.length === 0) throw noProvider("No LLM provider is configured.");
+  const candidate = (id: ProviderId, model: ModelEntry | undefined): Candidate[] => {
+    const provider = set.providers.get(id);
+    return provider && model ? [{ provider, model }] : [];
+  };
+  if (spec === "auto" || spec === "fast" || spec === "quality") {
+    const tier = spec === "auto" ? undefined : spec;
+    const candidates = set.order.flatMap((id) => candidate(id, defaultOf(set, id, tier)));
+    if (candidates.length === 0) throw noProvider("No configured provider has a model.");
+    return candidates;
+  }
+  if ((providerIds as readonly string[]).includes(spec)) {
+    const id = spec as ProviderId;
+    if (!set.providers.has(id)) throw noProvider(`The provider "${id}" is not configured.`);
+    const candidates = candidate(id, defaultOf(set, id));
+    if (candidates.length === 0) throw unknownModel(spec, set);
+    return candidates;
+  }
+  const slash = spec.indexOf("/");
+  const prefix = slash > 0 ? spec.slice(0, slash) : "";
+  if ((providerIds as readonly string[]).includes(prefix)) {
+    const id = prefix as ProviderId;
+    const modelId = spec.slice(slash + 1);
+    if (!set.providers.has(id)) throw noProvider(`The provider "${id}" is not configured.`);
+    const known = set.models.find((model) => model.provider === id && model.id === modelId);
+    if (known) return candidate(id, known);
+    const fallback = defaultOf(set, id);
+    if (id === "compat" && fallback && modelId) return candidate(id, { ...fallback, id: modelId, isDefault: false });
+    throw unknownModel(spec, set);
+  }
+  const known = set.models.find((model) => model.id === spec);
+  if (known) return candidate(known.provider, known);
+  throw unknownModel(spec, set);
+};
+
+/** Full-jitter exponential backoff: a random wait between 0 and base·2^attempt, capped. */
+const backoff = (attempt: number) => Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
+/**
+ * The candidates in the order to try, circuit breakers considered: open circuits are skipped, a half-open one
+ * is tried by one request at a time; when every circuit is open the one that failed longest ago is tried
+ * anyway, so the breakers never take every provider away at once.
+ */
+const arrange = async (candidates: Candidate[], breaker: Breaker) => {
+  const states = await breaker.read(candidates.map((candidate) => candidate.provider));
+  const usable: { candidate: Candidate; state: CircuitState }[] = [];
+  for (const [index, candidate] of candidates.entries()) {
+    const state = states[index] as CircuitState;
+    if (state.open) continue;
+    if (state.halfOpen && !(await breaker.claimProbe(candidate.provider))) continue;
+    usable.push({ candidate, state });
+  }
+  if (usable.length > 0) return usable;
+  const oldest = candidates
+    .map((candidate, index) => ({ candidate, state: states[index] as CircuitState }))
+    .sort((a, b) => a.state.lastFailureAt - b.state.lastFailureAt)[0];
+  return oldest ? [{ ...oldest, state: { ...oldest.state, halfOpen: true } }] : [];
+};
+
+const report = (candidate: Candidate, failure: ProviderFailure): AttemptReport => ({
+  provider: candidate.provider.id,
+  model: candidate.model.id,
+  kind: failure.kind,
+  status: failure.status,
+  message: failure.message,
+});
+
+/** A report as log fields: the provider's message under `reason`, not over the log line's own `message`. */
+const logged = ({ message, ...rest }: AttemptReport) => ({ ...rest, reason: message });
+
+const allFailed = (attempts: AttemptReport[]) =>
+  new ApiError(
+    "ALL_PROVIDERS_FAILED",
+    attempts.length === 0
+      ? "No provider could be tried before the deadline."
+      : `Every provider failed: ${attempts.map((a) => `${a.provider} (${a.status ?? a.kind})`).join(", ")}.`,
+    { extensions: { attempts } },
+  );
+
+/**
+ * Walks the candidates with retries, backoff, per-attempt timeouts and one deadline, and hands each attempt
+ * to `run`. Transient failures (timeouts, network, 429, 5xx) are retried on the same provider with backoff
+ * (a 429's Retry-After opens its circuit for that long instead, and the next provider is tried); any failure
+ * moves on to the next provider once the retries are used.
+ */
+const walk = async <T>(
+  candidates: Candidate[],
+  options: RouteOptions,
+  run: (candidate: Candidate, signal: AbortSignal, attemptTimeout: () => void) => Promise<T>,
+): Promise<{ value: T; routed: Routed; halfOpen: boolean }> => {
+  const { breaker, settings, log } = options;
+  const deadline = Date.now() + settings.deadlineMs;
+  const attempts: AttemptReport[] = [];
+  const arranged = await arrange(candidates, breaker);
+  for (const [position, { candidate, state }] of arranged.entries()) {
+    const last = position === arranged.length - 1;
+    for (let attempt = 0; attempt < settings.maxAttempts; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || options.signal?.aborted) throw allFailed(attempts);
+      const controller = new AbortController();
+      const abort = () => controller.abort();
+      options.signal?.addEventListener("abort", abort);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const armTimeout = () => {
+        clearTimeout(timer);
+        timer = setTimeout(abort, Math.min(settings.attemptTimeoutMs, Math.max(1, deadline - Date.now())));
+      };
+      armTimeout();
+      try {
+        const value = await run(candidate, controller.signal, armTimeout);
+        return {
+          value,
+          routed: { provider: candidate.provider.id, model: candidate.model, attempts },
+          halfOpen: state.halfOpen,
+        };
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        if (!(error instanceof ProviderFailure)) throw error;
+        attempts.push(report(candidate, error));
+        log.warn("provider attempt failed", { ...logged(report(candidate, error)), attempt: attempt + 1 });
+        const counts = error.transient || error.kind === "auth";
+        const holdMs = error.kind === "rate_limited" ? (error.retryAfterMs ?? 0) : 0;
+        const opened = counts ? await breaker.recordFailure(candidate.provider, holdMs) : false;
+        if (!error.transient || attempt + 1 >= settings.maxAttempts) break;
+        if (opened && !last) break;
+        const wait = error.retryAfterMs ?? backoff(attempt);
+        if (wait > MAX_RETRY_AFTER_WAIT_MS || Date.now() + wait >= deadline) break;
+        await sleep(wait, options.signal);
+      } finally {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", abort);
+      }
+    }
+  }
+  throw allFailed(attempts);
+};
+
+/**
+ * Answers a request from the first candidate that succeeds.
+ * @example
+ * const { result, routed } = await routeComplete(resolveCandidates(set, "auto"), request, options);
+ */
+export const routeComplete = async (
+  candidates: Candidate[],
+  request: LlmRequest,
+  options: RouteOptions,
+): Promise<{ result: LlmResult; routed: Routed }> => {
+  const { value, routed, halfOpen } = await walk(candidates, options, (candidate, signal) =>
+    candidate.provider.complete(candidate.model.id, request, signal),
+  );
+  const provider = candidates.find((candidate) => candidate.provider.id === routed.provider)?.provider;
+  if (provider) options.defer(options.breaker.recordSuccess(provider, halfOpen));
+  return { result: value, routed };
+};
+
+/**
+ * Opens a stream on the first candidate that sends a first token; a stream that fails before it falls back
+ * like any failed call. Resolves once a first token has arrived, so a caller can still answer 502 with a
+ * problem before it starts its own stream. After the first token there is no fallback: a failure is the
+ * stream's last event, of type `error`. Each event must come within the attempt timeout.
+ */
+export const routeStream = async (
+  candidates: Candidate[],
+  request: LlmRequest,
+  options: RouteOptions,
+): Promise<{ routed: Routed; events: AsyncIterable<LlmEvent> }> => {
+  const started = await walk(candidates, options, async (candidate, signal, armTimeout) => {
+    const iterator = candidate.provider.stream(candidate.model.id, request, signal)[Symbol.asyncIterator]();
+    const head: LlmEvent[] = [];
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      head.push(next.value);
+      if (next.value.type === "text" || next.value.type === "finish") break;
+    }
+    // The first token is in: from here each event must come within the attempt timeout of the last.
+    armTimeout();
+    return { candidate, iterator, head, signal, armTimeout };
+  });
+  const { candidate, iterator, head, armTimeout } = started.value;
+  const { breaker, defer, log } = options;
+  async function* events(): AsyncIterable<LlmEvent> {
+    yield* head;
+    try {
+      for (;;) {
+        armTimeout();
+        const next = await iterator.next();
+        if (next.done) break;
+        yield next.value;
+      }
+      defer(breaker.recordSuccess(candidate.provider, started.halfOpen));
+    } catch (error) {
+      const failure =
+        error instanceof ProviderFailure
+          ? error
+          : new ProviderFailure({ provider: candidate.provider.id, kind: "network", message: String(error) });
+      log.warn("stream failed after its first token", logged(report(candidate, failure)));
+      defer(breaker.recordFailure(candidate.provider));
+      yield {
+        type: "error",
+        code: "STREAM_INTERRUPTED",
+        message: `The ${candidate.provider.id} stream failed after it started: ${failure.message}`,
+      };
+    }
+  }
+  return { routed: started.routed, events: events() };
+};

@@ -1,0 +1,244 @@
+import type { UsageService } from "../../db/schema/usage-records.js";
+import { ApiError } from "../../lib/errors.js";
+import { createBreaker } from "../../llm/breaker.js";
+import { costOf, type ModelEntry } from "../../llm/models.js";
+import { configuredProviders } from "../../llm/providers/index.js";
+import { type RouteOptions, resolveCandidates, routeComplete, routeStream } from "../../llm/router.js";
+import type { FinishReason, LlmEvent, LlmRequest, ProviderId, TokenUsage } from "../../llm/types.js";
+import type { ServiceContext } from "../context.js";
+import { assertWithinBudget } from "../usage/budget.js";
+import { recordUsage } from "../usage/record-usage.js";
+import { answerCacheKey, isCacheable, readCachedAnswer, storeAnswer } from "./answer-cache.js";
+
+/** A model call on behalf of the caller. */
+export type ModelCall = {
+  service: UsageService;
+  /** `auto`, `fast`, `quality`, a provider id, `provider/model`, or a model id. */
+  model: string;
+  request: LlmRequest;
+  /** Answer from cache when an identical request was answered in the last hour (temperature 0 implies it). */
+  cacheable?: boolean | undefined;
+  /** Aborts the call when the client goes away. */
+  signal?: AbortSignal | undefined;
+};
+
+/** A finished answer and how it was made. */
+export type ModelAnswer = {
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  provider: ProviderId;
+  model: string;
+  cached: boolean;
+  costUsd: number;
+};
+
+/** A streamed answer: who answers, and the events (text, usage, finish or error). */
+export type ModelStream = { provider: ProviderId; model: string; cached: boolean; events: AsyncIterable<LlmEvent> };
+
+const callerId = (ctx: ServiceContext) => {
+  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
+  return ctx.caller.userId;
+};
+
+const routeOptions = (ctx: ServiceContext, signal: AbortSignal | undefined): RouteOptions => ({
+  set: configuredProviders(ctx.env),
+  breaker: createBreaker(ctx.redis, {
+    failures: ctx.env.LLM_BREAKER_FAILURES,
+    windowMs: ctx.env.LLM_BREAKER_WINDOW_SECONDS * 1000,
+    cooldownMs: ctx.env.LLM_BREAKER_COOLDOWN_SECONDS * 1000,
+  }),
+  settings: {
+    attemptTimeoutMs: ctx.env.LLM_ATTEMPT_TIMEOUT_MS,
+    deadlineMs: ctx.env.LLM_DEADLINE_MS,
+    maxAttempts: ctx.env.LLM_MAX_ATTEMPTS,
+  },
+  log: ctx.log,
+  defer: ctx.defer,
+  signal,
+});
+
+/** Everything before a call: which models, within budget, and the cache's answer if any. */
+const prepare = async (ctx: ServiceContext, call: ModelCall) => {
+  const userId = callerId(ctx);
+  const options = routeOptions(ctx, call.signal);
+  const candidates = resolveCandidates(options.set, call.model);
+  const cacheKey =
+    ctx.env.LLM_CACHE_TTL_SECONDS > 0 && isCacheable(call.request, call.cacheable)
+      ? await answerCacheKey(userId, call.model, call.request)
+      : null;
+  const [, cached] = await Promise.all([
+    assertWithinBudget({ ctx, userId }),
+    cacheKey ? readCachedAnswer(ctx, cacheKey) : null,
+  ]);
+  return { userId, options, candidates, cacheKey, cached };
+};
+
+const account = (
+  ctx: ServiceContext,
+  details: {
+    userId: string;
+    service: UsageService;
+    provider: ProviderId;
+    model: ModelEntry | string;
+    usage: TokenUsage;
+    cached: boolean;
+    latencyMs: number;
+    ttftMs: number | null;
+  },
+) => {
+  const model = typeof details.model === "string" ? null : details.model;
+  const costUsd = details.cached || !model ? 0 : costOf(model, details.usage);
+  const work = recordUsage({
+    ctx,
+    event: {
+      userId: details.userId,
+      service: details.service,
+      provider: details.provider,
+      model: model?.id ?? (details.model as string),
+      tokensInput: details.usage.inputTokens,
+      tokensOutput: details.usage.outputTokens,
+      costUsd,
+      latencyMs: details.latencyMs,
+      ttftMs: details.ttftMs,
+      cached: details.cached,
+      requestId: ctx.requestId,
+    },
+  });
+  return { costUsd, work };
+};
+
+/**
+ * Asks a model and waits for the whole answer: budget check, cache, routing with fallback, and a usage row
+ * written after the response.
+ * @example
+ * const answer = await completeForCaller({ ctx, call: { service: "code", model: "auto", request } });
+ */
+export const completeForCaller = async ({
+  ctx,
+  call,
+}: {
+  ctx: ServiceContext;
+  call: ModelCall;
+}): Promise<ModelAnswer> => {
+  const started = Date.now();
+  const { userId, options, candidates, cacheKey, cached } = await prepare(ctx, call);
+  if (cached) {
+    const { work } = account(ctx, {
+      userId,
+      service: call.service,
+      provider: cached.provider,
+      model: cached.model,
+      usage: cached.usage,
+      cached: true,
+      latencyMs: Date.now() - started,
+      ttftMs: null,
+    });
+    ctx.defer(work);
+    return { ...cached, cached: true, costUsd: 0 };
+  }
+  const { result, routed } = await routeComplete(candidates, call.request, options);
+  const latencyMs = Date.now() - started;
+  const { costUsd, work } = account(ctx, {
+    userId,
+    service: call.service,
+    provider: routed.provider,
+    model: routed.model,
+    usage: result.usage,
+    cached: false,
+    latencyMs,
+    ttftMs: latencyMs,
+  });
+  ctx.defer(work);
+  if (cacheKey && result.finishReason !== "error") {
+    ctx.defer(storeAnswer(ctx, cacheKey, { ...result, provider: routed.provider, model: routed.model.id }));
+  }
+  return { ...result, provider: routed.provider, model: routed.model.id, cached: false, costUsd };
+};
+
+// Without a usage event from the provider (a stream cut short), output is estimated at four characters a token.
+const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+/**
+ * Asks a model for a stream. Resolves once a provider has sent its first token (or the cache answered), so a
+ * total failure is still a 502 problem; later failures arrive as an `error` event. Usage is written when the
+ * stream ends, however it ends (finished, failed, or the client left).
+ */
+export const streamForCaller = async ({
+  ctx,
+  call,
+}: {
+  ctx: ServiceContext;
+  call: ModelCall;
+}): Promise<ModelStream> => {
+  const started = Date.now();
+  const { userId, options, candidates, cacheKey, cached } = await prepare(ctx, call);
+  if (cached) {
+    ctx.defer(
+      account(ctx, {
+        userId,
+        service: call.service,
+        provider: cached.provider,
+        model: cached.model,
+        usage: cached.usage,
+        cached: true,
+        latencyMs: Date.now() - started,
+        ttftMs: 0,
+      }).work,
+    );
+    const replay = async function* (): AsyncIterable<LlmEvent> {
+      yield { type: "text", text: cached.text };
+      yield { type: "usage", usage: cached.usage };
+      yield { type: "finish", reason: cached.finishReason };
+    };
+    return { provider: cached.provider, model: cached.model, cached: true, events: replay() };
+  }
+  const { routed, events } = await routeStream(candidates, call.request, options);
+  const ttftMs = Date.now() - started;
+  // Registered now, settled when the stream ends: the request's after-response work waits for it.
+  let settle: () => void = () => {};
+  ctx.defer(new Promise<void>((resolve) => (settle = resolve)));
+  const relay = async function* (): AsyncIterable<LlmEvent> {
+    let text = "";
+    let usage: TokenUsage | null = null;
+    let finish: FinishReason | null = null;
+    try {
+      for await (const event of events) {
+        if (event.type === "text") text += event.text;
+        else if (event.type === "usage") usage = event.usage;
+        else if (event.type === "finish") finish = event.reason;
+        else if (event.type === "error") finish = "error";
+        yield event;
+      }
+    } finally {
+      const spent = usage ?? {
+        inputTokens: estimateTokens(call.request.messages.map((message) => message.content).join("\n")),
+        outputTokens: estimateTokens(text),
+      };
+      const { work } = account(ctx, {
+        userId,
+        service: call.service,
+        provider: routed.provider,
+        model: routed.model,
+        usage: spent,
+        cached: false,
+        latencyMs: Date.now() - started,
+        ttftMs,
+      });
+      const tasks: Promise<unknown>[] = [work];
+      if (cacheKey && finish !== null && finish !== "error") {
+        tasks.push(
+          storeAnswer(ctx, cacheKey, {
+            text,
+            finishReason: finish,
+            usage: spent,
+            provider: routed.provider,
+            model: routed.model.id,
+          }),
+        );
+      }
+      Promise.allSettled(tasks).then(settle);
+    }
+  };
+  return { provider: routed.provider, model: routed.model.id, cached: false, events: relay() };
+};
