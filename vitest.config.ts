@@ -27,6 +27,8 @@ export default defineConfig({
                 ...blankSettings,
                 ENVIRONMENT: "test",
                 LOG_LEVEL: "warn",
+                // Usage rows written at once, so tests can read them after each call (production batches).
+                USAGE_FLUSH_BATCH: "1",
                 WEB_ORIGINS: "http://localhost:8798",
                 ...inject<Record<string, string>>("stackBindings"),
               },

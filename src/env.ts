@@ -68,6 +68,8 @@ export const EnvSchema = z
     LLM_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     LLM_BREAKER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     LLM_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    USAGE_FLUSH_BATCH: z.coerce.number().int().min(1).max(500).default(50),
+    USAGE_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     LLM_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
     FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
     CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),

@@ -1,4 +1,5 @@
 import { handleQueueBatch } from "../workers/jobs/consumer.js";
+import { runScheduled } from "../workers/scheduled.js";
 import { buildApp } from "./app.js";
 import type { RawEnv } from "./env.js";
 
@@ -10,4 +11,5 @@ const { root } = buildApp();
 export default {
   fetch: (request, env, ctx) => root.fetch(request, env, ctx),
   queue: (batch, env) => handleQueueBatch(batch, env),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
 } satisfies ExportedHandler<RawEnv>;

@@ -78,13 +78,13 @@ export const createBreaker = (redis: Redis, settings: BreakerSettings) => ({
     return Number(opened) === 1;
   },
 
-  /** A success closes the circuit and forgets past failures. */
+  /**
+   * A successful probe closes a half-open circuit. Other successes change nothing: the circuit opens on
+   * failures counted within a window, so a healthy provider costs no Redis write.
+   */
   async recordSuccess(provider: LlmProvider, wasHalfOpen: boolean): Promise<void> {
-    if (wasHalfOpen) {
-      await redis.del(key(provider, "fails"), key(provider, "tripped"), key(provider, "probe"), key(provider, "open"));
-    } else {
-      await redis.del(key(provider, "fails"));
-    }
+    if (!wasHalfOpen) return;
+    await redis.del(key(provider, "fails"), key(provider, "tripped"), key(provider, "probe"), key(provider, "open"));
   },
 });
 

@@ -36,6 +36,8 @@ export type RouteOptions = {
   defer: (work: Promise<unknown>) => void;
   /** Aborts everything when the caller goes away. */
   signal?: AbortSignal | undefined;
+  /** The candidates' circuit states, when already being read (alongside other lookups, in one round trip). */
+  circuits?: Promise<CircuitState[]> | undefined;
 };
 
 /** How the router got its answer. */
@@ -130,8 +132,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * is tried by one request at a time; when every circuit is open the one that failed longest ago is tried
  * anyway, so the breakers never take every provider away at once.
  */
-const arrange = async (candidates: Candidate[], breaker: Breaker) => {
-  const states = await breaker.read(candidates.map((candidate) => candidate.provider));
+const arrange = async (candidates: Candidate[], breaker: Breaker, circuits?: Promise<CircuitState[]>) => {
+  const states = await (circuits ?? breaker.read(candidates.map((candidate) => candidate.provider)));
   const usable: { candidate: Candidate; state: CircuitState }[] = [];
   for (const [index, candidate] of candidates.entries()) {
     const state = states[index] as CircuitState;
@@ -180,7 +182,7 @@ const walk = async <T>(
   const { breaker, settings, log } = options;
   const deadline = Date.now() + settings.deadlineMs;
   const attempts: AttemptReport[] = [];
-  const arranged = await arrange(candidates, breaker);
+  const arranged = await arrange(candidates, breaker, options.circuits);
   for (const [position, { candidate, state }] of arranged.entries()) {
     const last = position === arranged.length - 1;
     for (let attempt = 0; attempt < settings.maxAttempts; attempt++) {

@@ -49,7 +49,13 @@ export const init = () =>
     try {
       await next();
     } finally {
-      if (entries.length === 0 && ctx.caller && STATE_CHANGING.has(c.req.method) && c.res.status < 400) {
+      if (
+        entries.length === 0 &&
+        ctx.genericAudit &&
+        ctx.caller &&
+        STATE_CHANGING.has(c.req.method) &&
+        c.res.status < 400
+      ) {
         entries.push({ action: `${c.req.method.toLowerCase()} ${c.req.routePath}`, details: { path: c.req.path } });
       }
       const finish = async () => {

@@ -35,6 +35,11 @@ export type ServiceContext = {
   caller: Caller | null;
   /** Queues an audit entry, written once the response is on its way. */
   audit: (entry: AuditEntry) => void;
+  /**
+   * Whether a successful state-changing request that queued no entry gets a generic one. Model calls turn it
+   * off: they change nothing of the account, and each is recorded in usage_records instead.
+   */
+  genericAudit: boolean;
   /** Runs work after the response (`waitUntil`), for what must not slow the request. */
   defer: (work: Promise<unknown>) => void;
   readonly db: Database;
@@ -67,6 +72,7 @@ export const createServiceContext = (options: {
     client: options.client,
     caller: null,
     audit: options.audit,
+    genericAudit: true,
     defer: options.defer,
     get db() {
       if (!db) {

@@ -8,6 +8,23 @@ type Scripted = Record<string, unknown>;
 export type ReceivedByOpenAi = { method: string; path: string; body: { model?: string; stream?: boolean } | null };
 export type ReceivedByBedrock = { path: string; operation: string; modelId: string };
 
+/**
+ * A JSON answer every code tool accepts (generate, review, explain and convert each read their fields and
+ * ignore the rest). The fake's default JSON answer, `{}`, fits none of them, so a test that calls code tools
+ * without caring about the answer scripts this one.
+ */
+export const anyCodeToolAnswer = {
+  code: "print('hello')",
+  language: "python",
+  from: "python",
+  to: "go",
+  notes: [],
+  summary: "Fine.",
+  explanation: "It prints.",
+  key_points: [],
+  findings: [],
+};
+
 const scoped = (base: string) => `${base}/s/${crypto.randomUUID()}`;
 
 /** Fresh scopes of the OpenAI-compatible fake (for Groq, OpenAI and compat) and the Bedrock fake. */

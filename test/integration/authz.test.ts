@@ -3,11 +3,16 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { verifyAccessToken } from "../../src/services/auth/access-tokens.js";
 import { type Credential, forgedTokens, runAuthorisationKit } from "../helpers/authz-kit.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
+import { anyCodeToolAnswer, llmFakes } from "../helpers/llm-fakes.js";
 
 let h: Harness;
 let doc: Parameters<typeof runAuthorisationKit>[0]["doc"];
 beforeAll(async () => {
-  h = await createHarness();
+  // Providers answer (from the local fakes), so model routes reach their owner checks instead of a 503; with
+  // an answer the code tools accept, not a 502 for the fake's default `{}`.
+  const fakes = llmFakes();
+  h = await createHarness(fakes.env());
+  await fakes.scriptGroq({ reply: anyCodeToolAnswer, times: 1_000 });
   doc = (await (await h.request("/api/v1/openapi.json")).json()) as typeof doc;
 });
 
@@ -30,7 +35,8 @@ describe("the authorisation kit over every protected route", () => {
       method: "DELETE",
       headers: h.bearer(victim.tokens.access_token),
     });
-    const narrowKey = await createKey(victim.tokens.access_token, ["code"]);
+    // A scope no route of the document takes yet (code and chat routes exist): move it when extraction lands.
+    const narrowKey = await createKey(victim.tokens.access_token, ["extraction"]);
     const intruder = await h.signUp();
 
     const forged = await forgedTokens({ id: victim.id, sessionId: claims?.sid ?? "" });

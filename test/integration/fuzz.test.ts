@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bodyArbitrary, operationsOf, pathArbitrary, queryArbitrary } from "../helpers/fuzz.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
+import { anyCodeToolAnswer, llmFakes } from "../helpers/llm-fakes.js";
 
 // Every operation in the spec, with generated valid and invalid requests: nothing may answer 5xx, and every
 // error must be problem+json with a code and the request id. It grows with every route the spec gains.
@@ -9,7 +10,11 @@ let h: Harness;
 let doc: Parameters<typeof operationsOf>[0];
 beforeAll(async () => {
   // The fuzz sends hundreds of requests from one address; lift the per-IP auth limit so they reach validation.
-  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
+  // Providers answer (from the local fakes): a 503 for want of one would hide what the fuzzer looks for.
+  // The code tools refuse the fake's default JSON answer (`{}`) with 502, so it gives one they all accept.
+  const fakes = llmFakes();
+  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000", ...fakes.env() });
+  await fakes.scriptGroq({ reply: anyCodeToolAnswer, times: 100_000 });
   doc = (await (await h.request("/api/v1/openapi.json")).json()) as typeof doc;
 });
 
@@ -41,7 +46,14 @@ describe("API fuzz", () => {
             });
             const where = `${op.method} ${path}${query}`;
             expect(res.status, where).toBeLessThan(500);
-            if (res.status >= 400) {
+            if (res.status >= 400 && path.startsWith("/api/v1/openai/")) {
+              // The OpenAI-compatible front door answers in OpenAI's error shape, which its clients parse.
+              expect(res.headers.get("content-type"), where).toBe("application/json");
+              const { error } = (await res.json()) as { error?: { code?: string; message?: string } };
+              expect(error?.code, where).toEqual(expect.any(String));
+              expect(error?.message, where).toEqual(expect.any(String));
+              expect(res.headers.get("x-request-id"), where).toMatch(/^req_/);
+            } else if (res.status >= 400) {
               expect(res.headers.get("content-type"), where).toBe("application/problem+json");
               const problem = (await res.json()) as { code?: string; requestId?: string };
               expect(problem.code, where).toEqual(expect.any(String));

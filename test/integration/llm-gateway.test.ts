@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import { usageRecords } from "../../src/db/schema/index.js";
+import { runScheduled } from "../../workers/scheduled.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
 
@@ -282,5 +283,35 @@ describe("cache and budget", () => {
     const body = (await refused.json()) as { error: { code: string; type: string } };
     expect(body.error).toMatchObject({ code: "BUDGET_EXCEEDED", type: "insufficient_quota" });
     expect((await fakes.groqCalls()).length).toBe(1);
+  });
+});
+
+describe("usage accounting", () => {
+  it("batches usage rows in Redis and writes them when the batch fills, when a report is read, or on the cron", async () => {
+    const fakes = llmFakes();
+    const { call, usage, key } = await setUp(fakes.env({ USAGE_FLUSH_BATCH: "3", USAGE_FLUSH_SECONDS: "3600" }));
+    for (const question of ["one", "two"]) {
+      expect((await call("/api/v1/openai/chat/completions", chat(question))).status).toBe(200);
+    }
+    expect(await usage()).toHaveLength(0); // waiting in the outbox
+    // The third call fills the batch: all three are written in one transaction.
+    await call("/api/v1/openai/chat/completions", chat("three"));
+    expect(await usage()).toHaveLength(3);
+
+    // A report reads the latest calls: it writes what waits before it sums.
+    await call("/api/v1/openai/chat/completions", chat("four"));
+    expect(await usage()).toHaveLength(3);
+    const report = await h.request("/api/v1/users/me/usage?group_by=provider", { headers: { "x-api-key": key } });
+    const body = (await report.json()) as { totals: { requests: number } };
+    expect(body.totals.requests).toBe(4);
+    expect(await usage()).toHaveLength(4);
+
+    // The cron trigger writes a quiet period's last calls.
+    await call("/api/v1/openai/chat/completions", chat("five"));
+    expect(await usage()).toHaveLength(4);
+    await runScheduled({ ...h.env, ...fakes.env({ USAGE_FLUSH_BATCH: "3", USAGE_FLUSH_SECONDS: "3600" }) });
+    const rows = await usage();
+    expect(rows).toHaveLength(5);
+    expect(new Set(rows.map((row) => row.id)).size).toBe(5);
   });
 });

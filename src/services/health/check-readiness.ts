@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import { queueBindings } from "../../env.js";
+import { configuredProviders, providerSettings } from "../../llm/providers/index.js";
+import type { ProviderId } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
 
 export type DependencyStatus = { status: "up" | "down"; latency_ms: number; error?: string };
@@ -33,14 +35,6 @@ const timed = async (probe: () => Promise<unknown>): Promise<DependencyStatus> =
   }
 };
 
-/** The LLM providers APE knows and the settings that enable each; the LLM layer reads the same names. */
-const providerSettings = [
-  { id: "groq", settings: ["GROQ_API_KEY"] },
-  { id: "bedrock", settings: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] },
-  { id: "openai", settings: ["OPENAI_API_KEY"] },
-  { id: "compat", settings: ["OPENAI_COMPATIBLE_BASE_URL"] },
-] as const;
-
 /**
  * Checks every dependency APE needs to serve requests, in parallel, each within a few seconds.
  * @example
@@ -68,10 +62,10 @@ export const checkReadiness = async ({ ctx }: { ctx: ServiceContext }): Promise<
   return {
     ready: Object.values(checks).every((check) => check.status === "up"),
     checks,
-    providers: providerSettings.map((provider) => ({
-      id: provider.id,
-      configured: provider.settings.every((name) => Boolean(env[name])),
-      settings: [...provider.settings],
+    providers: Object.entries(providerSettings).map(([id, settings]) => ({
+      id,
+      configured: configuredProviders(env).providers.has(id as ProviderId),
+      settings: [...settings],
     })),
   };
 };

@@ -61,12 +61,16 @@ const routeOptions = (ctx: ServiceContext, signal: AbortSignal | undefined): Rou
 /** Everything before a call: which models, within budget, and the cache's answer if any. */
 const prepare = async (ctx: ServiceContext, call: ModelCall) => {
   const userId = callerId(ctx);
+  ctx.genericAudit = false;
   const options = routeOptions(ctx, call.signal);
   const candidates = resolveCandidates(options.set, call.model);
   const cacheKey =
     ctx.env.LLM_CACHE_TTL_SECONDS > 0 && isCacheable(call.request, call.cacheable)
       ? await answerCacheKey(userId, call.model, call.request)
       : null;
+  // Budget, cache and circuit states are read together: concurrent commands share one Redis round trip.
+  options.circuits = options.breaker.read(candidates.map((candidate) => candidate.provider));
+  options.circuits.catch(() => {}); // awaited by the router; a cache hit never reads it
   const [, cached] = await Promise.all([
     assertWithinBudget({ ctx, userId }),
     cacheKey ? readCachedAnswer(ctx, cacheKey) : null,

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import { usageDaily } from "../../db/schema/index.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
+import { flushUsage } from "./record-usage.js";
 
 /** How a usage report may be grouped. */
 export const usageGroupings = ["day", "service", "model", "provider"] as const;
@@ -84,6 +85,12 @@ export const getUsageReport = async ({
 }) => {
   if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
   const { from, to } = resolveUsageRange(input);
+  // Calls still waiting in the usage outbox are written first, so the report includes the latest ones.
+  try {
+    await flushUsage({ ctx });
+  } catch (error) {
+    ctx.log.warn("usage flush before a report failed; the report may miss the latest calls", { error });
+  }
   const grouping = groupings[input.group_by];
   // `grouping()` is non-zero only on the row of the empty grouping set: the totals, summed exactly in numeric
   // by the same scan (and present even when the range has no usage).

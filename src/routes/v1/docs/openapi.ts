@@ -26,6 +26,10 @@ export const openApiInfo: Parameters<App["getOpenAPI31Document"]>[0] = {
     { name: "auth", description: "Accounts, sign-in, token refresh and password reset." },
     { name: "users", description: "The caller's account and audit trail." },
     { name: "api keys", description: "Keys for programs, with scopes; shown once, stored hashed." },
+    {
+      name: "code",
+      description: "Code tools: generate, review, explain and convert code, with validated JSON answers.",
+    },
   ],
 };
 

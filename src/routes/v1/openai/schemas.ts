@@ -30,7 +30,17 @@ export const ChatCompletionRequestSchema = z
         "`auto` (every configured provider in priority order, with fallback), `fast` or `quality` (a tier), a provider (`groq`, `bedrock`, `openai`, `compat`), `provider/model`, or a model id from GET /openai/models.",
       example: "auto",
     }),
-    messages: z.array(MessageSchema).min(1).max(500).openapi({ description: "The conversation so far." }),
+    messages: z
+      .array(MessageSchema)
+      .min(1)
+      .max(500)
+      .openapi({
+        description: "The conversation so far.",
+        example: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "Say hello." },
+        ],
+      }),
     temperature: z.number().min(0).max(2).optional().openapi({
       description: "Sampling temperature. 0 makes the request deterministic, so it may be answered from cache.",
       example: 0.2,
@@ -65,7 +75,7 @@ export const ChatCompletionRequestSchema = z
           .openapi({ description: "Send usage in a last chunk with no choices.", example: true }),
       })
       .optional()
-      .openapi({ description: "Options for `stream: true`." }),
+      .openapi({ description: "Options for `stream: true`.", example: { include_usage: true } }),
     response_format: z
       .object({
         type: z
@@ -74,7 +84,7 @@ export const ChatCompletionRequestSchema = z
       })
       .passthrough()
       .optional()
-      .openapi({ description: "The answer's format." }),
+      .openapi({ description: "The answer's format.", example: { type: "json_object" } }),
     n: z.literal(1).optional().openapi({ description: "Only one choice is supported.", example: 1 }),
     user: z
       .string()
@@ -107,18 +117,33 @@ export const ChatCompletionSchema = z
       .array(
         z.object({
           index: z.number().int().openapi({ description: "Always 0.", example: 0 }),
-          message: z.object({
-            role: z.literal("assistant").openapi({ description: "Always `assistant`.", example: "assistant" }),
-            content: z.string().openapi({ description: "The answer.", example: "Hello!" }),
-            refusal: z.null().openapi({ description: "Always null.", example: null }),
-          }),
+          message: z
+            .object({
+              role: z.literal("assistant").openapi({ description: "Always `assistant`.", example: "assistant" }),
+              content: z.string().openapi({ description: "The answer.", example: "Hello!" }),
+              refusal: z.null().openapi({ description: "Always null.", example: null }),
+            })
+            .openapi({
+              description: "The assistant's message.",
+              example: { role: "assistant", content: "Hello!", refusal: null },
+            }),
           logprobs: z.null().openapi({ description: "Always null.", example: null }),
           finish_reason: z
             .enum(["stop", "length", "content_filter", "tool_calls"])
             .openapi({ description: "Why generation stopped.", example: "stop" }),
         }),
       )
-      .openapi({ description: "One choice." }),
+      .openapi({
+        description: "One choice.",
+        example: [
+          {
+            index: 0,
+            message: { role: "assistant", content: "Hello!", refusal: null },
+            logprobs: null,
+            finish_reason: "stop",
+          },
+        ],
+      }),
     usage: UsageSchema,
   })
   .openapi("ChatCompletion");
@@ -135,18 +160,37 @@ export const ModelListSchema = z
           owned_by: z.string().openapi({ description: "The provider, or `ape` for aliases.", example: "groq" }),
         }),
       )
-      .openapi({ description: "Aliases first (auto, fast, quality), then every configured model." }),
+      .openapi({
+        description: "Aliases first (auto, fast, quality, then each provider), then every configured model.",
+        example: [
+          { id: "auto", object: "model", created: 0, owned_by: "ape" },
+          { id: "groq/llama-3.3-70b-versatile", object: "model", created: 0, owned_by: "groq" },
+        ],
+      }),
   })
   .openapi("OpenAiModelList");
 
 export const OpenAiErrorSchema = z
   .object({
-    error: z.object({
-      message: z.string().openapi({ description: "What went wrong.", example: "More than 600 requests in 60 s." }),
-      type: z.string().openapi({ description: "OpenAI's error type.", example: "rate_limit_error" }),
-      param: z.string().nullable().openapi({ description: "The request field at fault, if any.", example: "messages" }),
-      code: z.string().openapi({ description: "APE's stable error code.", example: "RATE_LIMITED" }),
-    }),
+    error: z
+      .object({
+        message: z.string().openapi({ description: "What went wrong.", example: "More than 600 requests in 60 s." }),
+        type: z.string().openapi({ description: "OpenAI's error type.", example: "rate_limit_error" }),
+        param: z
+          .string()
+          .nullable()
+          .openapi({ description: "The request field at fault, if any.", example: "messages" }),
+        code: z.string().openapi({ description: "APE's stable error code.", example: "RATE_LIMITED" }),
+      })
+      .openapi({
+        description: "What went wrong, as OpenAI's clients expect it.",
+        example: {
+          message: "More than 600 requests in 60 s.",
+          type: "rate_limit_error",
+          param: null,
+          code: "RATE_LIMITED",
+        },
+      }),
   })
   .openapi("OpenAiError");
 

@@ -1,0 +1,195 @@
+// The LLM gateway's overhead, measured end to end through `wrangler dev` on the test stack against the local
+// OpenAI-compatible fake: `npm run bench:gateway`. In one run it sends the same chat completion straight to
+// the fake and through APE's front door (with an API key: auth, rate limit, budget, breaker, routing and
+// accounting all on), interleaved, and prints p50/p95/p99 both ways and the difference; then time to first
+// token for streams both ways; then the usage report over a million generated usage rows, beside
+// GET /users/me (the same auth path with one small query) as its baseline.
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { startFakeOpenAi } from "../../test/helpers/fake-openai.mjs";
+import { applyMigrations } from "../migrate.mjs";
+import { stackUp } from "../stack/index.mjs";
+import { startWranglerDev } from "../wrangler-dev.mjs";
+import { seedUsageRows } from "./usage-rows.mjs";
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: "string", default: "400" },
+    streams: { type: "string", default: "200" },
+    queries: { type: "string", default: "60" },
+    rows: { type: "string", default: "1000000" },
+  },
+});
+
+const stack = await stackUp("test");
+await applyMigrations(stack.DIRECT_DATABASE_URL);
+const fake = await startFakeOpenAi();
+const server = await startWranglerDev({
+  name: "bench",
+  port: 8796,
+  inspectorPort: 9338,
+  settings: {
+    ENVIRONMENT: "test",
+    LOG_LEVEL: "error",
+    DATABASE_URL: stack.DATABASE_URL,
+    UPSTASH_REDIS_REST_URL: stack.UPSTASH_REDIS_REST_URL,
+    UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
+    JWT_SECRET: randomBytes(32).toString("base64url"),
+    OPENAI_API_KEY: "sk-bench",
+    OPENAI_BASE_URL: `${fake.url}/v1`,
+    LLM_PROVIDER_ORDER: "openai",
+    // The benchmark measures latency, not the limits: lift them for its run only.
+    RATE_LIMIT_AUTH_PER_MINUTE: "1000000",
+    RATE_LIMIT_DEFAULT_PER_MINUTE: "1000000",
+    RATE_LIMIT_ACCOUNT_PER_MINUTE: "1000000",
+  },
+});
+const base = `${server.url}/api/v1`;
+
+const post = (url, body, headers = {}) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+const percentile = (samples, p) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+const email = `bench-${randomBytes(4).toString("hex")}@example.com`;
+const password = `bench passphrase ${randomBytes(8).toString("hex")}`;
+const registered = await (await post(`${base}/auth/register`, { email, password })).json();
+const access = registered.tokens.access_token;
+const userId = registered.user.id;
+const created = await post(
+  `${base}/users/me/api-keys`,
+  { name: "bench", scopes: ["chat", "read"] },
+  { authorization: `Bearer ${access}` },
+);
+const { key } = await created.json();
+
+const request = {
+  model: "gpt-4o-mini",
+  messages: [
+    { role: "system", content: "Be brief." },
+    { role: "user", content: "Name three prime numbers." },
+  ],
+};
+const direct = { url: `${fake.url}/v1/chat/completions`, headers: { authorization: "Bearer sk-bench" } };
+const gateway = { url: `${base}/openai/chat/completions`, headers: { authorization: `Bearer ${key}` } };
+
+/** Whole-answer latency of one call. */
+const complete = async (target) => {
+  const started = performance.now();
+  const res = await post(target.url, request, target.headers);
+  const body = await res.json();
+  if (!res.ok || !body.choices?.[0]?.message?.content) throw new Error(`${res.status} from ${target.url}`);
+  return performance.now() - started;
+};
+
+/** Time to the first content delta of a stream, then the stream read to its end. */
+const firstToken = async (target) => {
+  const started = performance.now();
+  const res = await post(
+    target.url,
+    { ...request, stream: true, stream_options: { include_usage: true } },
+    target.headers,
+  );
+  if (!res.ok || !res.body) throw new Error(`${res.status} from ${target.url}`);
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let ttft = null;
+  for await (const bytes of res.body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    if (ttft === null && /"content":"[^"]/.test(buffer)) ttft = performance.now() - started;
+  }
+  if (ttft === null || !buffer.includes("[DONE]")) throw new Error(`no tokens from ${target.url}`);
+  return ttft;
+};
+
+/** APE's cheapest route: what reaching the Worker at all costs under `wrangler dev` (its proxy and workerd). */
+const health = async () => {
+  const started = performance.now();
+  const res = await fetch(`${base}/health`);
+  await res.arrayBuffer();
+  return performance.now() - started;
+};
+
+// Warm up both ways (isolate start, connections, cached key lookup).
+for (let i = 0; i < 20; i++) {
+  await complete(direct);
+  await complete(gateway);
+  await firstToken(direct);
+  await firstToken(gateway);
+}
+
+const series = { direct: [], gateway: [], directTtft: [], gatewayTtft: [], health: [] };
+for (let i = 0; i < Number(values.calls); i++) {
+  // Interleaved, so drift in the machine's load falls on both alike.
+  series.direct.push(await complete(direct));
+  series.gateway.push(await complete(gateway));
+  series.health.push(await health());
+}
+for (let i = 0; i < Number(values.streams); i++) {
+  series.directTtft.push(await firstToken(direct));
+  series.gatewayTtft.push(await firstToken(gateway));
+}
+
+const ms = (value) => `${value.toFixed(2)} ms`.padStart(11);
+const header = (label) =>
+  console.log(`${label.padEnd(48)}${"p50".padStart(11)}${"p95".padStart(11)}${"p99".padStart(11)}`);
+const row = (label, samples) =>
+  console.log(
+    `${label.padEnd(48)}${ms(percentile(samples, 50))}${ms(percentile(samples, 95))}${ms(percentile(samples, 99))}`,
+  );
+const added = (label, samples, baseline) =>
+  console.log(
+    `${label.padEnd(48)}${[50, 95, 99].map((p) => ms(percentile(samples, p) - percentile(baseline, p))).join("")}`,
+  );
+
+header(`chat completion, n=${series.direct.length} each`);
+row("  straight to the fake (baseline)", series.direct);
+row("  through APE's front door", series.gateway);
+added("  added by APE", series.gateway, series.direct);
+row("  GET /health through APE (the hop alone)", series.health);
+added(
+  "  added by APE beyond the hop",
+  series.gateway,
+  [...series.direct].map((d, i) => d + (series.health[i] ?? 0)),
+);
+header(`stream, time to first token, n=${series.directTtft.length} each`);
+row("  straight to the fake (baseline)", series.directTtft);
+row("  through APE's front door", series.gatewayTtft);
+added("  added by APE", series.gatewayTtft, series.directTtft);
+
+// The usage report over a heavy user's year.
+const rows = Number(values.rows);
+const seeding = performance.now();
+await seedUsageRows({ databaseUrl: stack.DIRECT_DATABASE_URL, userId, rows });
+console.log(
+  `\nseeded ${rows.toLocaleString("en")} usage rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`,
+);
+const day = (offset) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
+const get = async (path) => {
+  const started = performance.now();
+  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${res.status} from ${path}`);
+  return performance.now() - started;
+};
+const queries = { me: [], day: [], model: [] };
+for (let i = 0; i < 5; i++) await get(`/users/me/usage?from=${day(365)}&to=${day(0)}&group_by=day`);
+for (let i = 0; i < Number(values.queries); i++) {
+  queries.me.push(await get("/users/me"));
+  queries.day.push(await get(`/users/me/usage?from=${day(365)}&to=${day(0)}&group_by=day`));
+  queries.model.push(await get(`/users/me/usage?from=${day(365)}&to=${day(0)}&group_by=model`));
+}
+header(`usage report over a year, n=${queries.day.length} each`);
+row("  GET /users/me (baseline: auth + one row)", queries.me);
+row("  GET /users/me/usage group_by=day", queries.day);
+row("  GET /users/me/usage group_by=model", queries.model);
+
+server.stop();
+await fake.close();
+process.exit(0);

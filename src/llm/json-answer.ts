@@ -1,0 +1,60 @@
+import type { z } from "zod";
+
+/** A model's JSON answer: the validated value, or what was wrong with it (field paths and reasons). */
+export type JsonAnswer<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+// Enough to say what to fix; a model that gets everything wrong would otherwise produce a page of complaints.
+const MAX_PROBLEMS = 12;
+
+const FENCED = /^\s*```[\w-]*[ \t]*\r?\n([\s\S]*?)\r?\n?```\s*$/;
+
+/**
+ * The JSON inside a model's answer: the text of a ```json fence if the whole answer is one, else the text
+ * from its first `{` to its last `}` when there is chatter around the object.
+ */
+export const jsonTextOf = (answer: string): string => {
+  const fenced = answer.match(FENCED)?.[1];
+  const text = (fenced ?? answer).trim();
+  if (text.startsWith("{")) return text;
+  const start = text.indexOf("{");
+  const end = text.lastIndexOf("}");
+  return start >= 0 && end > start ? text.slice(start, end + 1) : text;
+};
+
+/** `findings[0].line_end` from zod's `["findings", 0, "line_end"]`. */
+export const issuePath = (path: readonly PropertyKey[]) =>
+  path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index > 0 ? "." : ""}${String(part)}`))
+    .join("") || "(the whole answer)";
+
+/**
+ * Parses and validates a model's JSON answer. Problems name field paths and reasons only, never the answer's
+ * text, so they are safe to show a client and to send back to the model for a repair.
+ * @example
+ * const parsed = parseJsonAnswer(answer.text, ReviewSchema);
+ * if (!parsed.ok) console.log(parsed.problems); // ["findings[0].severity: Invalid option: …"]
+ */
+export const parseJsonAnswer = <S extends z.ZodType>(
+  answer: string,
+  schema: S,
+  options: { prepare?: (value: unknown) => unknown } = {},
+): JsonAnswer<z.output<S>> => {
+  let value: unknown;
+  try {
+    value = JSON.parse(jsonTextOf(answer));
+  } catch {
+    // The parser's message quotes the answer, so it is not passed on.
+    return { ok: false, problems: ["(the whole answer): is not valid JSON; answer with one JSON object"] };
+  }
+  if (options.prepare) value = options.prepare(value);
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  const problems = result.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`);
+  return {
+    ok: false,
+    problems:
+      problems.length > MAX_PROBLEMS
+        ? [...problems.slice(0, MAX_PROBLEMS), `…and ${problems.length - MAX_PROBLEMS} more`]
+        : problems,
+  };
+};
