@@ -56,6 +56,8 @@ export const EnvSchema = z
     AWS_SECRET_ACCESS_KEY: optionalSecret,
     AWS_REGION: optionalSecret,
     BEDROCK_ENDPOINT: z.url().optional(),
+    BEDROCK_GUARDRAIL_ID: optionalSecret,
+    BEDROCK_GUARDRAIL_VERSION: z.string().min(1).default("DRAFT"),
     OPENAI_COMPATIBLE_BASE_URL: z.url().optional(),
     OPENAI_COMPATIBLE_API_KEY: optionalSecret,
     OPENAI_COMPATIBLE_MODELS: csv.default([]),
@@ -79,6 +81,14 @@ export const EnvSchema = z
     WEBHOOKS_QUEUE: binding<Queue>("WEBHOOKS_QUEUE", (v) => "send" in v),
   })
   .superRefine((env, issues) => {
+    // A guardrail is a safety control: configured without the AWS settings to reach it, refuse to start.
+    if (env.BEDROCK_GUARDRAIL_ID) {
+      for (const name of ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {
+        if (!env[name]) {
+          issues.addIssue({ code: "custom", path: [name], message: "is required when BEDROCK_GUARDRAIL_ID is set" });
+        }
+      }
+    }
     // SES mail needs its settings at start, not at the first password reset.
     if (env.EMAIL_PROVIDER !== "ses") return;
     for (const name of ["EMAIL_FROM", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {

@@ -21,6 +21,7 @@ const catalogue = {
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   CONFLICT: { status: 409, title: "Conflict" },
   EMAIL_TAKEN: { status: 409, title: "An account with this email exists" },
+  CONTENT_BLOCKED: { status: 422, title: "A guardrail blocked the request" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
@@ -29,6 +30,7 @@ const catalogue = {
   MODEL_OUTPUT_INVALID: { status: 502, title: "The model's answer did not match the expected shape" },
   CONFIG_INVALID: { status: 503, title: "The service is misconfigured" },
   NO_PROVIDER_CONFIGURED: { status: 503, title: "No LLM provider is configured" },
+  GUARDRAIL_UNAVAILABLE: { status: 503, title: "The configured guardrail cannot be reached" },
   NOT_READY: { status: 503, title: "A dependency is unavailable" },
   RATE_LIMIT_UNAVAILABLE: { status: 503, title: "Rate limiting is unavailable, so this route is closed for now" },
 } as const satisfies Record<string, { status: number; title: string }>;

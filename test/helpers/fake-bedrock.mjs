@@ -21,6 +21,9 @@ import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
 import { createFakeControl } from "./fake-control.mjs";
 
+/** Words the fake guardrail blocks (ApplyGuardrail), in input and output alike. */
+export const BLOCKED_WORDS = ["forbidden-topic"];
+
 /**
  * One scripted answer. `model` limits it to requests for that model id (decoded); `times` (default 1) is how
  * many requests it answers before it is used up. `hangMs` holds the request first (then the rest of the entry
@@ -163,6 +166,34 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
     };
   };
 
+  /**
+   * ApplyGuardrail: intervenes when any text block contains a word of BLOCKED_WORDS (case-insensitive), and
+   * then answers the guardrail's blocked message in `outputs`, as Bedrock does.
+   * @param {import("node:http").ServerResponse} response @param {string} raw
+   */
+  const applyGuardrail = (response, raw) => {
+    /** @type {any} */
+    let body;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return fail(response, 400, "ValidationException", "The request body is not valid JSON.");
+    }
+    if (body?.source !== "INPUT" && body?.source !== "OUTPUT") {
+      return fail(response, 400, "ValidationException", "source must be INPUT or OUTPUT.");
+    }
+    const texts = (Array.isArray(body.content) ? body.content : []).map((block) => String(block?.text?.text ?? ""));
+    const hit = texts.some((text) => BLOCKED_WORDS.some((word) => text.toLowerCase().includes(word)));
+    response.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": crypto.randomUUID() }).end(
+      JSON.stringify({
+        usage: { topicPolicyUnits: texts.length, contentPolicyUnits: texts.length, wordPolicyUnits: texts.length },
+        action: hit ? "GUARDRAIL_INTERVENED" : "NONE",
+        outputs: hit ? [{ text: "Sorry, the model cannot answer this." }] : [],
+        assessments: hit ? [{ wordPolicy: { customWords: [{ match: "blocked", action: "BLOCKED" }] } }] : [],
+      }),
+    );
+  };
+
   const server = createServer(async (request, response) => {
     const started = Date.now();
     const { pathname, state } = control.route(request.url);
@@ -175,6 +206,22 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
     }
 
     if (state.handleControl(pathname, request.method, raw, response)) return;
+
+    const guardrail = /^\/guardrail\/([^/]+)\/version\/([^/]+)\/apply$/.exec(pathname);
+    if (guardrail && request.method === "POST") {
+      received.push({
+        method: "POST",
+        path: pathname,
+        operation: "ApplyGuardrail",
+        modelId: null,
+        headers: [],
+        body: raw,
+      });
+      if (!SIGV4.test(request.headers.authorization ?? "")) {
+        return fail(response, 403, "InvalidSignatureException", "The request signature is missing or malformed.");
+      }
+      return applyGuardrail(response, raw);
+    }
 
     const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(pathname);
     const operation = match ? (match[2] === "converse" ? "Converse" : "ConverseStream") : null;

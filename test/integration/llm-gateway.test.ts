@@ -315,3 +315,47 @@ describe("usage accounting", () => {
     expect(new Set(rows.map((row) => row.id)).size).toBe(5);
   });
 });
+
+describe("Bedrock guardrails", () => {
+  const guarded = (fakes: ReturnType<typeof llmFakes>) =>
+    fakes.env({ BEDROCK_GUARDRAIL_ID: "gr-test", BEDROCK_GUARDRAIL_VERSION: "1" });
+
+  it("refuses input the guardrail blocks with 422 CONTENT_BLOCKED, before any model sees it", async () => {
+    const fakes = llmFakes();
+    const { call } = await setUp(guarded(fakes));
+    const res = await call("/api/v1/openai/chat/completions", chat("tell me about the forbidden-topic"));
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("CONTENT_BLOCKED");
+    expect(body.error.message).toContain("Sorry, the model cannot answer this.");
+    expect(await fakes.groqCalls()).toHaveLength(0);
+    const checks = (await fakes.bedrockCalls()).filter((r) => r.operation === "ApplyGuardrail");
+    expect(checks.map((r) => r.path)).toEqual(["/guardrail/gr-test/version/1/apply"]);
+  });
+
+  it("replaces a blocked answer with the guardrail's message, whichever provider wrote it", async () => {
+    const fakes = llmFakes();
+    const { call } = await setUp(guarded(fakes));
+    await fakes.scriptGroq({ reply: "here is the forbidden-topic in detail" });
+    const res = await call("/api/v1/openai/chat/completions", chat("an innocent question"));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: { message: { content: string }; finish_reason: string }[] };
+    expect(body.choices[0]).toMatchObject({
+      message: { content: "Sorry, the model cannot answer this." },
+      finish_reason: "content_filter",
+    });
+    const checks = (await fakes.bedrockCalls()).filter((r) => r.operation === "ApplyGuardrail");
+    expect(checks).toHaveLength(2); // input, then output
+  });
+
+  it("fails closed with 503 when the guardrail cannot be reached", async () => {
+    const fakes = llmFakes();
+    const { call } = await setUp(
+      fakes.env({ BEDROCK_GUARDRAIL_ID: "gr-test", BEDROCK_ENDPOINT: "http://127.0.0.1:9/unreachable" }),
+    );
+    const res = await call("/api/v1/openai/chat/completions", chat("hello"));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("GUARDRAIL_UNAVAILABLE");
+    expect(await fakes.groqCalls()).toHaveLength(0);
+  });
+});

@@ -1,4 +1,5 @@
 import type { Env } from "../../env.js";
+import { createBedrockGuardrail, type Guardrail } from "../guardrails.js";
 import { compatModels, MODELS, type ModelEntry } from "../models.js";
 import type { LlmProvider, ProviderId } from "../types.js";
 import { createBedrockProvider } from "./bedrock.js";
@@ -17,6 +18,8 @@ export type ProviderSet = {
   providers: Map<ProviderId, LlmProvider>;
   order: ProviderId[];
   models: ModelEntry[];
+  /** The Bedrock guardrail every call's input and output go through, when one is configured. */
+  guardrail: Guardrail | null;
 };
 
 const build = (env: Env): ProviderSet => {
@@ -48,7 +51,18 @@ const build = (env: Env): ProviderSet => {
   const models = [...MODELS, ...compatModels(env.OPENAI_COMPATIBLE_MODELS)].filter((model) =>
     providers.has(model.provider),
   );
-  return { providers, order, models };
+  const guardrail =
+    env.BEDROCK_GUARDRAIL_ID && env.AWS_REGION && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? createBedrockGuardrail({
+          region: env.AWS_REGION,
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          endpoint: env.BEDROCK_ENDPOINT,
+          guardrailId: env.BEDROCK_GUARDRAIL_ID,
+          guardrailVersion: env.BEDROCK_GUARDRAIL_VERSION,
+        })
+      : null;
+  return { providers, order, models, guardrail };
 };
 
 // SDK clients are made once per environment object (once per isolate in production), not per request.

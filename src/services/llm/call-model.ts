@@ -58,6 +58,28 @@ const routeOptions = (ctx: ServiceContext, signal: AbortSignal | undefined): Rou
   signal,
 });
 
+/** Applies the configured guardrail (if any); a guardrail that cannot be reached fails the call (503). */
+const guard = async (
+  ctx: ServiceContext,
+  source: "INPUT" | "OUTPUT",
+  texts: string[],
+  signal: AbortSignal | undefined,
+) => {
+  const { guardrail } = configuredProviders(ctx.env);
+  if (!guardrail) return { blocked: false as const };
+  try {
+    return await guardrail.check(source, texts, signal);
+  } catch (error) {
+    throw new ApiError("GUARDRAIL_UNAVAILABLE", "The guardrail could not check this call; try again shortly.", {
+      cause: error,
+    });
+  }
+};
+
+/** The caller's own words: what an input guardrail checks (system prompts are APE's, not the caller's). */
+const inputTexts = (request: LlmRequest) =>
+  request.messages.filter((message) => message.role !== "system").map((message) => message.content);
+
 /** Everything before a call: which models, within budget, and the cache's answer if any. */
 const prepare = async (ctx: ServiceContext, call: ModelCall) => {
   const userId = callerId(ctx);
@@ -71,10 +93,14 @@ const prepare = async (ctx: ServiceContext, call: ModelCall) => {
   // Budget, cache and circuit states are read together: concurrent commands share one Redis round trip.
   options.circuits = options.breaker.read(candidates.map((candidate) => candidate.provider));
   options.circuits.catch(() => {}); // awaited by the router; a cache hit never reads it
-  const [, cached] = await Promise.all([
+  const [, cached, verdict] = await Promise.all([
     assertWithinBudget({ ctx, userId }),
     cacheKey ? readCachedAnswer(ctx, cacheKey) : null,
+    guard(ctx, "INPUT", inputTexts(call.request), call.signal),
   ]);
+  if (verdict.blocked) {
+    throw new ApiError("CONTENT_BLOCKED", `The guardrail blocked this request: ${verdict.message}`);
+  }
   return { userId, options, candidates, cacheKey, cached };
 };
 
@@ -141,7 +167,12 @@ export const completeForCaller = async ({
     ctx.defer(work);
     return { ...cached, cached: true, costUsd: 0 };
   }
-  const { result, routed } = await routeComplete(candidates, call.request, options);
+  const routedResult = await routeComplete(candidates, call.request, options);
+  const { routed } = routedResult;
+  let { result } = routedResult;
+  const output = await guard(ctx, "OUTPUT", [result.text], call.signal);
+  // Blocked output is replaced by the guardrail's message, as Bedrock itself answers, and never cached.
+  if (output.blocked) result = { ...result, text: output.message, finishReason: "content_filter" };
   const latencyMs = Date.now() - started;
   const { costUsd, work } = account(ctx, {
     userId,
@@ -154,7 +185,7 @@ export const completeForCaller = async ({
     ttftMs: latencyMs,
   });
   ctx.defer(work);
-  if (cacheKey && result.finishReason !== "error") {
+  if (cacheKey && !output.blocked && result.finishReason !== "error") {
     ctx.defer(storeAnswer(ctx, cacheKey, { ...result, provider: routed.provider, model: routed.model.id }));
   }
   return { ...result, provider: routed.provider, model: routed.model.id, cached: false, costUsd };
@@ -206,12 +237,26 @@ export const streamForCaller = async ({
     let text = "";
     let usage: TokenUsage | null = null;
     let finish: FinishReason | null = null;
+    let blocked = false;
     try {
       for await (const event of events) {
         if (event.type === "text") text += event.text;
         else if (event.type === "usage") usage = event.usage;
-        else if (event.type === "finish") finish = event.reason;
         else if (event.type === "error") finish = "error";
+        if (event.type === "finish") {
+          // A stream's output can only be checked once it is whole: a block ends it with an error event.
+          const output = await guard(ctx, "OUTPUT", [text], call.signal).catch(() => ({
+            blocked: true as const,
+            message: "The guardrail could not check the answer.",
+          }));
+          if (output.blocked) {
+            blocked = true;
+            finish = "error";
+            yield { type: "error", code: "CONTENT_BLOCKED", message: output.message };
+            break;
+          }
+          finish = event.reason;
+        }
         yield event;
       }
     } finally {
@@ -230,7 +275,7 @@ export const streamForCaller = async ({
         ttftMs,
       });
       const tasks: Promise<unknown>[] = [work];
-      if (cacheKey && finish !== null && finish !== "error") {
+      if (cacheKey && !blocked && finish !== null && finish !== "error") {
         tasks.push(
           storeAnswer(ctx, cacheKey, {
             text,

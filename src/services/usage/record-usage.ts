@@ -150,7 +150,8 @@ export const flushUsage = async ({ ctx }: { ctx: ServiceContext }) => {
       await writeBatch(ctx, events);
       await ctx.redis.ltrim(key, raw.length, -1);
       moved += raw.length;
-      if (raw.length < FLUSH_BATCH_MAX) break;
+      // Loop until empty: events queued while this batch was written (a call whose own flush found the lock
+      // taken) go out now rather than waiting for the next flush.
     }
     await ctx.redis.del(`${key}:since`);
   } finally {
