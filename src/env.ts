@@ -81,6 +81,13 @@ export const EnvSchema = z
     WEBHOOKS_QUEUE: binding<Queue>("WEBHOOKS_QUEUE", (v) => "send" in v),
   })
   .superRefine((env, issues) => {
+    if (env.OPENAI_COMPATIBLE_BASE_URL && env.OPENAI_COMPATIBLE_MODELS.length === 0) {
+      issues.addIssue({
+        code: "custom",
+        path: ["OPENAI_COMPATIBLE_MODELS"],
+        message: "must name the models the server at OPENAI_COMPATIBLE_BASE_URL serves (comma-separated)",
+      });
+    }
     // A guardrail is a safety control: configured without the AWS settings to reach it, refuse to start.
     if (env.BEDROCK_GUARDRAIL_ID) {
       for (const name of ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {

@@ -6,6 +6,7 @@
 // GET /users/me (the same auth path with one small query) as its baseline.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { startFakeOpenAi } from "../../test/helpers/fake-openai.mjs";
 import { applyMigrations } from "../migrate.mjs";
 import { stackUp } from "../stack/index.mjs";
@@ -185,10 +186,26 @@ for (let i = 0; i < Number(values.queries); i++) {
   queries.day.push(await get(`/users/me/usage?from=${day(365)}&to=${day(0)}&group_by=day`));
   queries.model.push(await get(`/users/me/usage?from=${day(365)}&to=${day(0)}&group_by=model`));
 }
-header(`usage report over a year, n=${queries.day.length} each`);
+// The report's own scan, without HTTP, auth and the per-request connection: a year of the user's rollup rows,
+// summed by day, straight over a pooled connection.
+const sqlPool = new pg.Pool({ connectionString: stack.DIRECT_DATABASE_URL, max: 1 });
+const scans = [];
+for (let i = 0; i < Number(values.queries) + 5; i++) {
+  const started = performance.now();
+  await sqlPool.query(
+    `select day, sum(requests), sum(tokens_input), sum(tokens_output), sum(cost_usd), sum(cache_hits)
+       from usage_daily where user_id = $1 and day between $2 and $3 group by rollup(day) order by day`,
+    [userId, day(365), day(0)],
+  );
+  if (i >= 5) scans.push(performance.now() - started);
+}
+await sqlPool.end();
+header(`usage report over a year of ${rows.toLocaleString("en")} calls, n=${queries.day.length} each`);
 row("  GET /users/me (baseline: auth + one row)", queries.me);
 row("  GET /users/me/usage group_by=day", queries.day);
 row("  GET /users/me/usage group_by=model", queries.model);
+added("  the report beyond the baseline (by day)", queries.day, queries.me);
+row("  its SQL alone: a year of the rollup by day", scans);
 
 server.stop();
 await fake.close();

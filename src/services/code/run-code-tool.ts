@@ -1,10 +1,15 @@
 import type { z } from "zod";
 import { ApiError } from "../../lib/errors.js";
 import { parseJsonAnswer } from "../../llm/json-answer.js";
-import { costOf, MODELS } from "../../llm/models.js";
-import type { ChatMessage, FinishReason, LlmRequest, ProviderId, TokenUsage } from "../../llm/types.js";
+import type { ChatMessage, FinishReason, LlmRequest, TokenUsage } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
-import { completeForCaller, type ModelAnswer, type ModelCall, streamForCaller } from "../llm/call-model.js";
+import {
+  completeForCaller,
+  estimateTokens,
+  type ModelAnswer,
+  type ModelCall,
+  streamForCaller,
+} from "../llm/call-model.js";
 import type { CodeToolAnswer } from "./schemas.js";
 
 /**
@@ -73,15 +78,6 @@ const invalid = (toolName: string, problems: string[], repaired: boolean) =>
     `The model's ${toolName} answer did not match the expected shape${repaired ? ", even after a repair round" : ""}: ${problems.join("; ")}. Try again, or another model.`,
   );
 
-// Without a usage event (a stream cut short), output is estimated at four characters a token, as the
-// usage row is (src/services/llm/call-model.ts).
-const estimateTokens = (text: string) => Math.ceil(text.length / 4);
-
-const streamCost = (provider: ProviderId, model: string, usage: TokenUsage, cached: boolean) => {
-  const entry = MODELS.find((candidate) => candidate.provider === provider && candidate.id === model);
-  return cached || !entry ? 0 : costOf(entry, usage);
-};
-
 /**
  * Runs a code tool for the caller: asks the model for JSON, validates it against the tool's schema, and
  * (not streaming) makes one repair call with the problems when the first answer does not fit. Usage is
@@ -147,7 +143,7 @@ export const runCodeTool = async <I extends ToolInput, S extends z.ZodType>({
           usage: {
             tokens_input: spent.inputTokens,
             tokens_output: spent.outputTokens,
-            cost_usd: roundUsd(streamCost(stream.provider, stream.model, spent, stream.cached)),
+            cost_usd: roundUsd(stream.costOf(spent)),
           },
           repaired: false,
         },

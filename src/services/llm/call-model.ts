@@ -34,7 +34,14 @@ export type ModelAnswer = {
 };
 
 /** A streamed answer: who answers, and the events (text, usage, finish or error). */
-export type ModelStream = { provider: ProviderId; model: string; cached: boolean; events: AsyncIterable<LlmEvent> };
+export type ModelStream = {
+  provider: ProviderId;
+  model: string;
+  cached: boolean;
+  events: AsyncIterable<LlmEvent>;
+  /** What tokens of this stream cost in US dollars (0 from cache), from the model table. */
+  costOf: (usage: TokenUsage) => number;
+};
 
 const callerId = (ctx: ServiceContext) => {
   if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
@@ -191,8 +198,8 @@ export const completeForCaller = async ({
   return { ...result, provider: routed.provider, model: routed.model.id, cached: false, costUsd };
 };
 
-// Without a usage event from the provider (a stream cut short), output is estimated at four characters a token.
-const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+/** Without a usage event from the provider (a stream cut short), tokens are estimated at four characters each. */
+export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 /**
  * Asks a model for a stream. Resolves once a provider has sent its first token (or the cache answered), so a
@@ -226,7 +233,7 @@ export const streamForCaller = async ({
       yield { type: "usage", usage: cached.usage };
       yield { type: "finish", reason: cached.finishReason };
     };
-    return { provider: cached.provider, model: cached.model, cached: true, events: replay() };
+    return { provider: cached.provider, model: cached.model, cached: true, events: replay(), costOf: () => 0 };
   }
   const { routed, events } = await routeStream(candidates, call.request, options);
   const ttftMs = Date.now() - started;
@@ -289,5 +296,11 @@ export const streamForCaller = async ({
       Promise.allSettled(tasks).then(settle);
     }
   };
-  return { provider: routed.provider, model: routed.model.id, cached: false, events: relay() };
+  return {
+    provider: routed.provider,
+    model: routed.model.id,
+    cached: false,
+    events: relay(),
+    costOf: (usage) => costOf(routed.model, usage),
+  };
 };
