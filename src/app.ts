@@ -7,6 +7,7 @@ import { init } from "./middleware/init.js";
 import { installProblemHandling } from "./middleware/problems.js";
 import { requestId } from "./middleware/request-id.js";
 import { registerAuthRoutes } from "./routes/v1/auth/index.js";
+import { registerChatRoutes } from "./routes/v1/chat/index.js";
 import { registerCodeRoutes } from "./routes/v1/code/index.js";
 import { registerDocsRoutes } from "./routes/v1/docs/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
@@ -52,6 +53,7 @@ export const buildApp = () => {
   registerHealthRoutes(api);
   registerAuthRoutes(api);
   registerUserRoutes(api);
+  registerChatRoutes(api);
   registerCodeRoutes(api);
   api.route("/openai", createOpenAiRoutes());
   registerDocsRoutes(api);

@@ -61,6 +61,7 @@ export const EnvSchema = z
     OPENAI_COMPATIBLE_BASE_URL: z.url().optional(),
     OPENAI_COMPATIBLE_API_KEY: optionalSecret,
     OPENAI_COMPATIBLE_MODELS: csv.default([]),
+    OPENAI_COMPATIBLE_CONTEXT_WINDOW: z.coerce.number().int().min(256).max(10_000_000).default(8_192),
     LLM_PROVIDER_ORDER: csv
       .pipe(z.array(z.enum(providerIds)).min(1, "must name at least one provider"))
       .default([...providerIds]),

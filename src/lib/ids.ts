@@ -6,7 +6,20 @@
  */
 
 /** Every id prefix APE hands out, one per kind of record. */
-export const idPrefixes = ["usr", "key", "conv", "msg", "res", "ext", "aud", "use", "ses", "rtk", "prt"] as const;
+export const idPrefixes = [
+  "usr",
+  "key",
+  "conv",
+  "msg",
+  "res",
+  "ext",
+  "aud",
+  "use",
+  "ses",
+  "rtk",
+  "prt",
+  "trn",
+] as const;
 
 /** The prefix of one kind of record's id. */
 export type IdPrefix = (typeof idPrefixes)[number];

@@ -91,15 +91,18 @@ export const MODELS: readonly ModelEntry[] = [
   },
 ];
 
-/** The entries for the models an OpenAI-compatible server offers: free, both tiers, the first is the default. */
-export const compatModels = (ids: string[]): ModelEntry[] =>
+/**
+ * The entries for the models an OpenAI-compatible server offers: free, the first is the default, each with
+ * the context window the server was configured with (`OPENAI_COMPATIBLE_CONTEXT_WINDOW`).
+ */
+export const compatModels = (ids: string[], contextWindow = 8_192): ModelEntry[] =>
   ids.map((id, index) => ({
     id,
     provider: "compat",
     tier: "quality",
     isDefault: index === 0,
-    contextWindow: 8_192,
-    maxOutputTokens: 4_096,
+    contextWindow,
+    maxOutputTokens: Math.min(4_096, Math.floor(contextWindow / 4)),
     priceInPerMillion: 0,
     priceOutPerMillion: 0,
     pricesReadOn: "n/a",

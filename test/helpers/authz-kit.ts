@@ -82,9 +82,20 @@ export const protectedOperations = (doc: Document) => {
 };
 
 /**
+ * The resource id for a path template: its own entry, else the entry of the longest template it extends
+ * (`/chat/conversations/{id}` also serves `/chat/conversations/{id}/messages`), so a module's sub-routes need
+ * no entry of their own.
+ */
+const resourceFor = (resources: Record<string, string>, path: string) =>
+  resources[path] ??
+  Object.entries(resources)
+    .filter(([template]) => path.startsWith(`${template}/`))
+    .sort(([a], [b]) => b.length - a.length)[0]?.[1];
+
+/**
  * Calls every protected route with every credential; returns one line per surprise (empty when all is well).
- * `resources` maps a path template to the first user's resource id for its `{id}`; `secrets` are strings
- * that must never appear in any answer (the first user's email, ids, keys).
+ * `resources` maps a path template to the first user's resource id for its `{id}` (the routes under it use the
+ * same id); `secrets` are strings that must never appear in any answer (the first user's email, ids, keys).
  */
 export const runAuthorisationKit = async (options: {
   h: Harness;
@@ -99,7 +110,8 @@ export const runAuthorisationKit = async (options: {
     (a, b) => Number(a.path.endsWith("/logout")) - Number(b.path.endsWith("/logout")),
   );
   for (const op of operations) {
-    const path = op.path.replace(/\{(\w+)\}/g, () => options.resources[op.path] ?? "missing_resource");
+    const resource = resourceFor(options.resources, op.path);
+    const path = op.path.replace(/\{(\w+)\}/g, () => resource ?? "missing_resource");
     if (path.includes("missing_resource")) surprises.push(`${op.method} ${op.path}: the kit has no resource id for it`);
     const body = op.body ? JSON.stringify(exampleOf(options.doc, op.body.schema as JsonSchema)) : undefined;
     for (const credential of options.credentials) {

@@ -19,6 +19,7 @@ import { createFakeControl } from "./fake-control.mjs";
  *   message?: string,
  *   hangMs?: number,
  *   breakAfterChunks?: number,
+ *   chunkDelayMs?: number,
  *   malformed?: boolean,
  *   reply?: string | object,
  *   finishReason?: string,
@@ -99,10 +100,11 @@ const ERROR_TYPES = /** @type {Record<number, [string, string | null, string]>} 
 });
 
 /**
- * @param {{ port?: number, models?: string[] }} [options]
+ * @param {{ port?: number, models?: string[], chunkDelayMs?: number }} [options] `chunkDelayMs`: a delay before
+ *   every streamed token after the first, for all requests (benchmarks); a script entry's own wins.
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
-export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}) => {
+export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunkDelayMs = 0 } = {}) => {
   /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
   const control = createFakeControl();
   const { read, hang, write } = control;
@@ -220,6 +222,12 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS } = {}
     let sent = 0;
     for (const piece of deltas(text)) {
       if (next?.breakAfterChunks !== undefined && sent >= next.breakAfterChunks) return response.destroy();
+      // A fixed delay before each token, as a real model streams; ends early if the client goes away.
+      const delay = next?.chunkDelayMs ?? chunkDelayMs;
+      if (delay > 0 && sent > 0) {
+        await hang(delay, response);
+        if (response.destroyed || response.writableEnded) return;
+      }
       await write(response, chunk([choice({ content: piece })]));
       sent += 1;
     }

@@ -57,6 +57,7 @@ export const llmFakes = () => {
     scriptGroq: (next: Scripted) => script(groq, next),
     scriptOpenAi: (next: Scripted) => script(openai, next),
     scriptBedrock: (next: Scripted) => script(bedrock, next),
+    scriptCompat: (next: Scripted) => script(compat, next),
     groqCalls: () => received<ReceivedByOpenAi>(groq),
     openAiCalls: () => received<ReceivedByOpenAi>(openai),
     compatCalls: () => received<ReceivedByOpenAi>(compat),

@@ -26,6 +26,13 @@ describe("the authorisation kit over every protected route", () => {
     const victim = await h.signUp();
     const claims = await verifyAccessToken({ secret: env.JWT_SECRET, token: victim.tokens.access_token });
     const victimKey = await createKey(victim.tokens.access_token, ["read"]);
+    const victimTitle = `victim's ${crypto.randomUUID()}`;
+    const victimConversation = (await (
+      await h.request(
+        "/api/v1/chat/conversations",
+        h.json("POST", { title: victimTitle }, h.bearer(victim.tokens.access_token)),
+      )
+    ).json()) as { id: string };
 
     // A session that has logged out, a revoked key, and a key whose scope covers nothing here.
     const loggedOut = await h.signUp();
@@ -69,14 +76,24 @@ describe("the authorisation kit over every protected route", () => {
       h,
       doc,
       credentials,
-      resources: { "/api/v1/users/me/api-keys/{id}": victimKey.id },
-      secrets: [victim.email, victimKey.key],
+      resources: {
+        "/api/v1/users/me/api-keys/{id}": victimKey.id,
+        // Also the id of every route under it (messages, stream, cancel).
+        "/api/v1/chat/conversations/{id}": victimConversation.id,
+      },
+      secrets: [victim.email, victimKey.key, victimTitle],
     });
     expect(operations).toBeGreaterThanOrEqual(7);
     expect(surprises).toEqual([]);
 
     // The intruder's attempt on the victim's key did not revoke it.
     expect((await h.request("/api/v1/users/me", { headers: h.bearer(victimKey.key) })).status).toBe(200);
+    // Nor did the attempts on the victim's conversation change or delete it.
+    const kept = await h.request(`/api/v1/chat/conversations/${victimConversation.id}`, {
+      headers: h.bearer(victimKey.key),
+    });
+    expect(kept.status).toBe(200);
+    expect(await kept.json()).toMatchObject({ title: victimTitle, message_count: 0 });
   });
 
   it("answers another user's key id with 404, exactly as an id that does not exist", async () => {

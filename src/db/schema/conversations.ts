@@ -1,10 +1,11 @@
+import { sql } from "drizzle-orm";
 import { index, pgTable, text, varchar } from "drizzle-orm/pg-core";
 import { createdAt, idColumn, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
 /**
- * Chat threads, one user's each. `model` is the model the user asked for, or `auto` to let APE choose; the
- * messages live in `messages`.
+ * Chat threads, one user's each. `model` is the model the user asked for (`auto`, a tier, a provider or
+ * `provider/model`); the messages live in `messages`.
  */
 export const conversations = pgTable(
   "conversations",
@@ -14,7 +15,13 @@ export const conversations = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     title: varchar("title", { length: 255 }),
-    model: varchar("model", { length: 50 }).notNull().default("auto"),
+    model: varchar("model", { length: 200 }).notNull().default("auto"),
+    systemPrompt: text("system_prompt"),
+    /** Documents whose passages ground the answers (the documents module). */
+    documentIds: text("document_ids").array().notNull().default(sql`'{}'::text[]`),
+    /** A summary of the turns before `summary_through` (a message id), made when history outgrew the window. */
+    summary: text("summary"),
+    summaryThrough: text("summary_through"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

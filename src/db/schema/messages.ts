@@ -1,6 +1,12 @@
-import { index, integer, pgTable, text, varchar } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, text, varchar } from "drizzle-orm/pg-core";
 import { createdAt, idColumn, oneOf } from "./columns.js";
 import { conversations } from "./conversations.js";
+
+/** How an assistant message ended: whole, stopped by the user, or failed (with its error). */
+export const messageStatuses = ["complete", "cancelled", "failed"] as const;
+
+/** One of `messageStatuses`. */
+export type MessageStatus = (typeof messageStatuses)[number];
 
 /** Who wrote a message: the user, the model, or the system prompt. */
 export const messageRoles = ["user", "assistant", "system"] as const;
@@ -22,12 +28,17 @@ export const messages = pgTable(
     role: varchar("role", { length: 20, enum: messageRoles }).notNull(),
     content: text("content").notNull(),
     tokensUsed: integer("tokens_used"),
-    modelUsed: varchar("model_used", { length: 50 }),
+    modelUsed: varchar("model_used", { length: 200 }),
+    status: varchar("status", { length: 20, enum: messageStatuses }).notNull().default("complete"),
+    finishReason: varchar("finish_reason", { length: 30 }),
+    /** Why a failed turn failed: `{ code, message }`. */
+    error: jsonb("error").$type<{ code: string; message: string }>(),
     createdAt: createdAt(),
   },
   (t) => [
     index("idx_messages_conversation").on(t.conversationId, t.createdAt),
     oneOf("messages_role_check", t.role, messageRoles),
+    oneOf("messages_status_check", t.status, messageStatuses),
   ],
 );
 

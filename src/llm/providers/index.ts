@@ -48,9 +48,10 @@ const build = (env: Env): ProviderSet => {
     );
   }
   const order = env.LLM_PROVIDER_ORDER.filter((id) => providers.has(id));
-  const models = [...MODELS, ...compatModels(env.OPENAI_COMPATIBLE_MODELS)].filter((model) =>
-    providers.has(model.provider),
-  );
+  const models = [
+    ...MODELS,
+    ...compatModels(env.OPENAI_COMPATIBLE_MODELS, env.OPENAI_COMPATIBLE_CONTEXT_WINDOW),
+  ].filter((model) => providers.has(model.provider));
   const guardrail =
     env.BEDROCK_GUARDRAIL_ID && env.AWS_REGION && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? createBedrockGuardrail({

@@ -27,6 +27,10 @@ export const openApiInfo: Parameters<App["getOpenAPI31Document"]>[0] = {
     { name: "users", description: "The caller's account and audit trail." },
     { name: "api keys", description: "Keys for programs, with scopes; shown once, stored hashed." },
     {
+      name: "chat",
+      description: "Conversations with a model of your choice, their messages, and answers as JSON or a stream.",
+    },
+    {
       name: "code",
       description: "Code tools: generate, review, explain and convert code, with validated JSON answers.",
     },
