@@ -60,7 +60,13 @@ export const init = () =>
       }
       const finish = async () => {
         await writeAuditEntries({ ctx, entries });
-        await Promise.allSettled(deferred);
+        // Deferred work may defer more (a chat turn records usage, then names the conversation): wait until
+        // nothing new was added, so the clean-up never closes the database under late work.
+        for (let waited = 0; waited < deferred.length; ) {
+          const batch = deferred.slice(waited);
+          waited = deferred.length;
+          await Promise.allSettled(batch);
+        }
         await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
       };
       if (entries.length > 0 || cleanups.length > 0 || deferred.length > 0) {

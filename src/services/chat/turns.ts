@@ -37,7 +37,13 @@ const storeMessage = async (
 ) => {
   const [row] = await ctx.db.insert(messages).values(values).returning();
   if (!row) throw new Error("message insert returned nothing");
-  await ctx.db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, values.conversationId));
+  // The conversation moves up the list when its turn ends; the user's message alone need not wait for it.
+  if (values.role === "assistant") {
+    await ctx.db
+      .update(conversations)
+      .set({ updatedAt: new Date() })
+      .where(eq(conversations.id, values.conversationId));
+  }
   return row;
 };
 
@@ -334,10 +340,13 @@ export const startTurn = async ({
     );
   }
   try {
-    const [{ count } = { count: 0 }] = await ctx.db
-      .select({ count: sql<number>`count(*)::int` })
-      .from(messages)
-      .where(and(eq(messages.conversationId, conversation.id), eq(messages.role, "assistant")));
+    // Only an untitled conversation needs to know whether this is its first exchange.
+    const [{ count } = { count: 1 }] = conversation.title
+      ? []
+      : await ctx.db
+          .select({ count: sql<number>`count(*)::int` })
+          .from(messages)
+          .where(and(eq(messages.conversationId, conversation.id), eq(messages.role, "assistant")));
     if (!userMessage) {
       userMessage = await storeMessage(ctx, {
         conversationId: conversation.id,
@@ -349,7 +358,13 @@ export const startTurn = async ({
     const done = runTurn({ ctx, room, turnId, conversation, model, userMessage, firstExchange: count === 0 });
     // The turn outlives the request: its end is awaited after the response, whoever is still listening.
     ctx.defer(done.catch(() => undefined));
-    return { turnId, userMessage: publicMessage(userMessage), done };
+    return {
+      turnId,
+      userMessage: publicMessage(userMessage),
+      done,
+      /** The turn's events from its start, for a client that wants the stream. */
+      events: () => openTurnStream(ctx, conversation.id, `${turnId}.0`),
+    };
   } catch (error) {
     await room.finish(turnId, "failed");
     throw error;
@@ -367,6 +382,11 @@ export const followTurn = async ({
   lastEventId?: string | undefined;
 }) => {
   await requireConversation({ ctx, id: conversationId });
+  return openTurnStream(ctx, conversationId, lastEventId);
+};
+
+/** The room's stream after `lastEventId`; for callers that have checked the owner already. */
+export const openTurnStream = async (ctx: ServiceContext, conversationId: string, lastEventId?: string) => {
   const match = lastEventId?.match(/^(trn_[0-9A-Za-z]+)\.(\d+)$/);
   const stream = await roomOf(ctx, conversationId).subscribe(match?.[1] ?? null, match ? Number(match[2]) : 0);
   if (!stream) throw new ApiError("NOT_FOUND", "This conversation has no turn to follow (none ran recently).");

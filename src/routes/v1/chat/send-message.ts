@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../../lib/app.js";
 import { requireAuth } from "../../../middleware/auth.js";
 import { rateLimit } from "../../../middleware/rate-limit.js";
-import { followTurn, startTurn } from "../../../services/chat/turns.js";
+import { startTurn } from "../../../services/chat/turns.js";
 import { problemResponses } from "../../problem-schema.js";
 import { sessionOrApiKey } from "../../security.js";
 import { ConversationParamsSchema } from "./schemas.js";
@@ -50,6 +50,6 @@ export const registerSendMessage = (app: App) =>
     const wantsStream = body.stream === true || (c.req.header("accept") ?? "").includes("text/event-stream");
     const turn = await startTurn({ ctx, conversationId: id, input: body });
     if (!wantsStream) return c.json(await turn.done, 200);
-    const stream = await followTurn({ ctx, conversationId: id, lastEventId: `${turn.turnId}.0` });
+    const stream = await turn.events();
     return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, "x-request-id": ctx.requestId } });
   });
