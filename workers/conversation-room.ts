@@ -11,6 +11,8 @@ export type BeginResult = { ok: true } | { ok: false; runningTurnId: string };
 const STALE_TURN_MS = 10 * 60_000;
 // How long a finished turn's events stay for replay (a client that reconnects late still gets the ending).
 const REPLAY_MS = 15 * 60_000;
+// Buffered events are written to SQLite once this many wait (and all of them when the turn ends).
+const PERSIST_EVERY = 32;
 
 const encoder = new TextEncoder();
 const sse = (turnId: string, seq: number, name: string, data: string) =>
@@ -26,6 +28,9 @@ type TurnRow = { turn_id: string; status: string; started_at: number; cancel_req
  */
 export class ConversationRoom extends DurableObject<RawEnv> {
   private readonly live = new Map<string, Set<ReadableStreamDefaultController<Uint8Array>>>();
+  /** The running turn's events, in order, and how many of them are already in SQLite. */
+  private readonly buffers = new Map<string, { seq: number; name: string; data: string }[]>();
+  private readonly written = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: RawEnv) {
     super(ctx, env);
@@ -51,6 +56,8 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   }
 
   private forget(turnId: string) {
+    this.buffers.delete(turnId);
+    this.written.delete(turnId);
     this.ctx.storage.sql.exec("DELETE FROM events WHERE turn_id = ?", turnId);
     this.ctx.storage.sql.exec("DELETE FROM turns WHERE turn_id = ?", turnId);
   }
@@ -74,28 +81,26 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     return { ok: true };
   }
 
-  /** Stores events of the running turn and hands them to live subscribers; says whether cancel was asked. */
+  /**
+   * Hands events of the running turn to live subscribers at once and keeps them for resuming; says whether
+   * cancel was asked. Events reach SQLite in batches (and all of them when the turn ends): every storage write
+   * holds the object's outgoing messages until it is durable, which per token would delay every delta.
+   */
   append(turnId: string, events: RoomEvent[]): { cancelled: boolean } {
     const [turn] = this.ctx.storage.sql
       .exec<TurnRow>("SELECT turn_id, status, started_at, cancel_requested FROM turns WHERE turn_id = ?", turnId)
       .toArray();
     if (turn?.status !== "running") return { cancelled: true };
-    const [last] = this.ctx.storage.sql
-      .exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events WHERE turn_id = ?", turnId)
-      .toArray();
-    let seq = last?.seq ?? 0;
+    const buffer = this.bufferOf(turnId);
     const subscribers = this.live.get(turnId);
     for (const event of events) {
-      seq += 1;
-      const data = JSON.stringify(event.data);
-      this.ctx.storage.sql.exec(
-        "INSERT INTO events (turn_id, seq, name, data) VALUES (?, ?, ?, ?)",
-        turnId,
-        seq,
-        event.name,
-        data,
-      );
-      const bytes = sse(turnId, seq, event.name, data);
+      const stored = {
+        seq: (buffer.at(-1)?.seq ?? this.persistedSeq(turnId)) + 1,
+        name: event.name,
+        data: JSON.stringify(event.data),
+      };
+      buffer.push(stored);
+      const bytes = sse(turnId, stored.seq, stored.name, stored.data);
       for (const controller of subscribers ?? []) {
         try {
           controller.enqueue(bytes);
@@ -104,11 +109,60 @@ export class ConversationRoom extends DurableObject<RawEnv> {
         }
       }
     }
+    if (buffer.length - (this.written.get(turnId) ?? 0) >= PERSIST_EVERY) this.persist(turnId);
     return { cancelled: turn.cancel_requested === 1 };
+  }
+
+  /** The running turn's events in memory (all of them since `begin`, persisted or not). */
+  private bufferOf(turnId: string) {
+    let buffer = this.buffers.get(turnId);
+    if (!buffer) {
+      // After an eviction mid-turn, what was persisted is the start of the buffer.
+      buffer = this.storedEvents(turnId, 0);
+      this.buffers.set(turnId, buffer);
+      this.written.set(turnId, buffer.length);
+    }
+    return buffer;
+  }
+
+  private persistedSeq(turnId: string) {
+    const [last] = this.ctx.storage.sql
+      .exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events WHERE turn_id = ?", turnId)
+      .toArray();
+    return last?.seq ?? 0;
+  }
+
+  private storedEvents(turnId: string, afterSeq: number) {
+    return this.ctx.storage.sql
+      .exec<{ seq: number; name: string; data: string }>(
+        "SELECT seq, name, data FROM events WHERE turn_id = ? AND seq > ? ORDER BY seq",
+        turnId,
+        afterSeq,
+      )
+      .toArray();
+  }
+
+  /** Writes the buffered events not yet in SQLite. */
+  private persist(turnId: string) {
+    const buffer = this.buffers.get(turnId) ?? [];
+    const from = this.written.get(turnId) ?? 0;
+    for (const event of buffer.slice(from)) {
+      this.ctx.storage.sql.exec(
+        "INSERT OR IGNORE INTO events (turn_id, seq, name, data) VALUES (?, ?, ?, ?)",
+        turnId,
+        event.seq,
+        event.name,
+        event.data,
+      );
+    }
+    this.written.set(turnId, buffer.length);
   }
 
   /** Ends a turn: releases the lock, ends live streams, keeps the events for replay a while. */
   async finish(turnId: string, status: "complete" | "cancelled" | "failed") {
+    this.persist(turnId);
+    this.buffers.delete(turnId);
+    this.written.delete(turnId);
     this.ctx.storage.sql.exec(
       "UPDATE turns SET status = ?, ended_at = ? WHERE turn_id = ?",
       status,
@@ -143,13 +197,10 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       ? this.ctx.storage.sql.exec<TurnRow>("SELECT * FROM turns WHERE turn_id = ?", turnId).toArray()
       : this.ctx.storage.sql.exec<TurnRow>("SELECT * FROM turns ORDER BY started_at DESC LIMIT 1").toArray();
     if (!turn) return null;
-    const stored = this.ctx.storage.sql
-      .exec<{ seq: number; name: string; data: string }>(
-        "SELECT seq, name, data FROM events WHERE turn_id = ? AND seq > ? ORDER BY seq",
-        turn.turn_id,
-        afterSeq,
-      )
-      .toArray();
+    const buffered = this.buffers.get(turn.turn_id);
+    const stored = buffered
+      ? buffered.filter((event) => event.seq > afterSeq)
+      : this.storedEvents(turn.turn_id, afterSeq);
     const live = this.live;
     let registered: ReadableStreamDefaultController<Uint8Array> | null = null;
     return new ReadableStream<Uint8Array>({
@@ -175,6 +226,8 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   async destroy() {
     for (const [turnId] of this.live) await this.finish(turnId, "cancelled");
     await this.ctx.storage.deleteAlarm();
+    this.buffers.clear();
+    this.written.clear();
     await this.ctx.storage.deleteAll();
     // The object lives on in memory for a while; a later call must find its (empty) tables.
     this.createTables();

@@ -122,7 +122,8 @@ const seeded = async () => {
     await db.query(
       "insert into messages (id, conversation_id, role, content, created_at) values ($1, $2, $3, $4, now() - make_interval(secs => $5))",
       [
-        `msg_bench${randomBytes(10).toString("hex")}${String(i).padStart(3, "0")}`,
+        // Ids sort by time (src/lib/ids.ts): leading zeros put the seeded history, in order, before any new message.
+        `msg_0000${String(i).padStart(3, "0")}${randomBytes(8).toString("hex")}`,
         id,
         message.role,
         message.content,
