@@ -7,6 +7,26 @@ export type RoomEvent = { name: string; data: unknown };
 /** What `begin` answers: the turn is ours, or another one is running. */
 export type BeginResult = { ok: true } | { ok: false; runningTurnId: string };
 
+/** What a turn needs of its conversation, kept in the room so a turn reads no database before its answer. */
+export type RoomConversation = {
+  ownerId: string;
+  title: string | null;
+  model: string;
+  systemPrompt: string | null;
+  summary: string | null;
+  summaryThrough: string | null;
+};
+
+/** A message of the room's copy of the history (user messages and answers that were not failures). */
+export type RoomMessage = { id: string; role: "user" | "assistant"; content: string };
+
+/** What `open` answers. */
+export type OpenResult =
+  | { status: "unknown" }
+  | { status: "not_found" }
+  | { status: "busy"; runningTurnId: string }
+  | { status: "ok"; conversation: RoomConversation; history: RoomMessage[] };
+
 // A running turn older than this is taken to have died with its Worker and no longer holds the lock.
 const STALE_TURN_MS = 10 * 60_000;
 // How long a finished turn's events stay for replay (a client that reconnects late still gets the ending).
@@ -21,10 +41,12 @@ const sse = (turnId: string, seq: number, name: string, data: string) =>
 type TurnRow = { turn_id: string; status: string; started_at: number; cancel_requested: number };
 
 /**
- * One per conversation, reached only through src/services/chat/room-client.ts after the owner check. It
- * holds the turn lock (one turn at a time), and the running turn's events in its own SQLite storage, so a
- * client that lost its connection can resume from the last event id it saw, and a finished turn can be
- * replayed for a while. The Worker that runs the turn appends events; clients subscribe.
+ * One per conversation, reached only through src/services/chat/room-client.ts. It holds, in its own SQLite
+ * storage: a copy of what the next turn needs (owner, model, system prompt, summary, and the history), so a
+ * turn reads no database before its first token; the turn lock (one turn at a time); and the running turn's
+ * events, so a client that lost its connection can resume from the last event id it saw, and a finished turn
+ * can be replayed for a while. The Worker that runs the turn appends events; clients subscribe. Postgres stays
+ * the record: the copy is taken from it, and dropped (`invalidate`) whenever it may be out of date.
  */
 export class ConversationRoom extends DurableObject<RawEnv> {
   private readonly live = new Map<string, Set<ReadableStreamDefaultController<Uint8Array>>>();
@@ -45,6 +67,8 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       CREATE TABLE IF NOT EXISTS events (
         turn_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (turn_id, seq));
+      CREATE TABLE IF NOT EXISTS conversation (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS history (id TEXT PRIMARY KEY, role TEXT NOT NULL, content TEXT NOT NULL);
     `);
   }
 
@@ -60,6 +84,84 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     this.written.delete(turnId);
     this.ctx.storage.sql.exec("DELETE FROM events WHERE turn_id = ?", turnId);
     this.ctx.storage.sql.exec("DELETE FROM turns WHERE turn_id = ?", turnId);
+  }
+
+  private conversation(): RoomConversation | null {
+    const [row] = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM conversation WHERE id = 1").toArray();
+    return row ? (JSON.parse(row.data) as RoomConversation) : null;
+  }
+
+  /** Takes a copy of the conversation and its history from Postgres (the Worker checked the owner there). */
+  hydrate(conversation: RoomConversation, history: RoomMessage[]) {
+    this.ctx.storage.transactionSync(() => {
+      this.ctx.storage.sql.exec("DELETE FROM history");
+      for (const message of history) {
+        this.ctx.storage.sql.exec(
+          "INSERT INTO history (id, role, content) VALUES (?, ?, ?)",
+          message.id,
+          message.role,
+          message.content,
+        );
+      }
+      this.ctx.storage.sql.exec(
+        "INSERT OR REPLACE INTO conversation (id, data) VALUES (1, ?)",
+        JSON.stringify(conversation),
+      );
+    });
+  }
+
+  /** Changes the copy (a new summary, title, model or prompt); a room without a copy ignores it. */
+  updateConversation(changes: Partial<Omit<RoomConversation, "ownerId">>) {
+    const current = this.conversation();
+    if (!current) return;
+    this.ctx.storage.sql.exec(
+      "UPDATE conversation SET data = ? WHERE id = 1",
+      JSON.stringify({ ...current, ...changes }),
+    );
+  }
+
+  /** Drops the copy, so the next turn takes a fresh one from Postgres. */
+  invalidate() {
+    this.ctx.storage.sql.exec("DELETE FROM conversation");
+    this.ctx.storage.sql.exec("DELETE FROM history");
+  }
+
+  /**
+   * Opens a turn for `userId`: the owner check against the copy (`unknown` when there is none yet: the Worker
+   * then hydrates from Postgres and asks again) and the turn lock. Answers the conversation and history.
+   */
+  open(turnId: string, userId: string): OpenResult {
+    const conversation = this.conversation();
+    if (!conversation) return { status: "unknown" };
+    if (conversation.ownerId !== userId) return { status: "not_found" };
+    const begun = this.begin(turnId);
+    if (!begun.ok) return { status: "busy", runningTurnId: begun.runningTurnId };
+    return { status: "ok", conversation, history: this.history() };
+  }
+
+  private history(): RoomMessage[] {
+    return this.ctx.storage.sql
+      .exec<RoomMessage>("SELECT id, role, content FROM history ORDER BY id")
+      .toArray()
+      .map((row) => ({ id: row.id, role: row.role, content: row.content }));
+  }
+
+  /** Stores the running turn's user message durably, before any model is called; answers the history. */
+  addMessage(turnId: string, message: RoomMessage): RoomMessage[] {
+    const running = this.running();
+    if (running?.turn_id !== turnId) throw new Error(`turn ${turnId} is not running`);
+    this.ctx.storage.sql.exec(
+      "INSERT OR IGNORE INTO history (id, role, content) VALUES (?, ?, ?)",
+      message.id,
+      message.role,
+      message.content,
+    );
+    return this.history();
+  }
+
+  /** Takes back a user message whose turn never got going (it could not be stored in Postgres). */
+  dropMessage(id: string) {
+    this.ctx.storage.sql.exec("DELETE FROM history WHERE id = ?", id);
   }
 
   /** Takes the turn lock for `turnId`, unless another turn runs (a stale one is released first). */
@@ -159,7 +261,15 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   }
 
   /** Ends a turn: releases the lock, ends live streams, keeps the events for replay a while. */
-  async finish(turnId: string, status: "complete" | "cancelled" | "failed") {
+  async finish(turnId: string, status: "complete" | "cancelled" | "failed", answer?: RoomMessage) {
+    if (answer && this.conversation()) {
+      this.ctx.storage.sql.exec(
+        "INSERT OR IGNORE INTO history (id, role, content) VALUES (?, ?, ?)",
+        answer.id,
+        answer.role,
+        answer.content,
+      );
+    }
     this.persist(turnId);
     this.buffers.delete(turnId);
     this.written.delete(turnId);
@@ -234,10 +344,10 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   }
 
   /** How many turns and events the room holds (for tests and diagnostics). */
-  stats(): { turns: number; events: number } {
-    const [turns] = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM turns").toArray();
-    const [events] = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").toArray();
-    return { turns: turns?.n ?? 0, events: events?.n ?? 0 };
+  stats(): { turns: number; events: number; messages: number } {
+    const count = (table: string) =>
+      this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).toArray()[0]?.n ?? 0;
+    return { turns: count("turns"), events: count("events"), messages: count("history") };
   }
 
   /** Replay time is over: finished turns and their events go. */

@@ -188,6 +188,47 @@ describe("a chat turn", () => {
   });
 });
 
+describe("the room's copy of the conversation", () => {
+  it("refuses another user with 404 once the room holds the conversation, storing nothing", async () => {
+    const fakes = llmFakes();
+    const settings = fakes.env({ LLM_PROVIDER_ORDER: "groq" });
+    const owner = await setUp(settings);
+    expect((await owner.send({ content: "mine" })).status).toBe(200);
+    const intruder = await h.signUp();
+    const path = `/api/v1/chat/conversations/${owner.id}`;
+    const headers = h.bearer(intruder.tokens.access_token);
+    for (const [method, suffix, body] of [
+      ["POST", "/messages", { content: "theirs" }],
+      ["POST", "/messages", { retry: true }],
+      ["GET", "/stream", undefined],
+      ["POST", "/cancel", undefined],
+    ] as const) {
+      const res = await h.request(
+        `${path}${suffix}`,
+        body ? h.json(method, body, headers) : { method, headers },
+        settings,
+      );
+      expect(res.status, `${method} ${suffix}`).toBe(404);
+    }
+    expect((await owner.stored()).map((row) => row.content)).toEqual(["mine", "echo: mine"]);
+  });
+
+  it("follows changes to the conversation: a new system prompt reaches the next turn", async () => {
+    const fakes = llmFakes();
+    const { id, call, send } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }));
+    await send({ content: "first" });
+    const patched = await call(
+      `/api/v1/chat/conversations/${id}`,
+      h.json("PATCH", { system_prompt: "Answer in French." }),
+    );
+    expect(patched.status).toBe(200);
+    await send({ content: "second" });
+    const sent = (await fakes.groqCalls()).at(-1)?.body as unknown as { messages: { role: string; content: string }[] };
+    expect(sent.messages[0]).toEqual({ role: "system", content: "Answer in French." });
+    expect(sent.messages.slice(1).map((m) => m.content)).toEqual(["first", "echo: first", "second"]);
+  });
+});
+
 describe("the context window", () => {
   it("summarises older turns once with the fast tier, and reuses the summary on the next turn", async () => {
     const fakes = llmFakes();
@@ -248,9 +289,9 @@ describe("titles and deletion", () => {
     await send({ content: "remember this" });
     const namespace = env.CONVERSATION_ROOM as unknown as DurableObjectNamespace<ConversationRoom>;
     const room = namespace.get(namespace.idFromName(id));
-    expect((await room.stats()).turns).toBe(1);
+    expect(await room.stats()).toMatchObject({ turns: 1, messages: 2 });
     expect((await call(`/api/v1/chat/conversations/${id}`, { method: "DELETE" })).status).toBe(204);
-    expect(await room.stats()).toEqual({ turns: 0, events: 0 });
+    expect(await room.stats()).toEqual({ turns: 0, events: 0, messages: 0 });
     expect((await call(`/api/v1/chat/conversations/${id}/stream`)).status).toBe(404);
   });
 });

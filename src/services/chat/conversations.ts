@@ -5,7 +5,7 @@ import { isId } from "../../lib/ids.js";
 import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
 import type { ServiceContext } from "../context.js";
-import { destroyRoom } from "./room-client.js";
+import { destroyRoom, roomOf } from "./room-client.js";
 
 const requireUser = (ctx: ServiceContext) => {
   if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
@@ -209,6 +209,12 @@ export const updateConversation = async ({
       .where(and(eq(conversations.id, id), eq(conversations.userId, userId)))
       .returning({ id: conversations.id });
     if (!row) throw notFound(id);
+    // The room's copy of what turns need follows the record.
+    await roomOf(ctx, id).updateConversation({
+      ...(input.title !== undefined ? { title: input.title } : {}),
+      ...(input.model !== undefined ? { model: input.model } : {}),
+      ...(input.system_prompt !== undefined ? { systemPrompt: input.system_prompt } : {}),
+    });
     ctx.audit({
       action: "conversation.update",
       resourceType: "conversation",

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, ne, sql } from "drizzle-orm";
+import { and, asc, eq, ne, sql } from "drizzle-orm";
+import type { RoomConversation, RoomMessage } from "../../../workers/conversation-room.js";
 import { conversations, messages } from "../../db/schema/index.js";
 import type { Message, MessageStatus } from "../../db/schema/messages.js";
 import { ApiError, errorCatalogue } from "../../lib/errors.js";
-import { newId } from "../../lib/ids.js";
+import { isId, newId } from "../../lib/ids.js";
 import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
 import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
@@ -13,7 +14,8 @@ import { type ContextReport, type HistoryMessage, planWindow, replyBudget } from
 import { publicMessage, requireConversation } from "./conversations.js";
 import { type RoomClient, roomOf } from "./room-client.js";
 
-type Conversation = Awaited<ReturnType<typeof requireConversation>>;
+/** What a turn knows of its conversation: the room's copy, and its id. */
+type Conversation = RoomConversation & { id: string };
 
 /** What a turn answers when it is awaited (JSON): the assistant message and how its window was spent. */
 export type TurnAnswer = ReturnType<typeof publicMessage> & { context: ContextReport };
@@ -25,6 +27,7 @@ const TITLE_MAX = 80;
 const storeMessage = async (
   ctx: ServiceContext,
   values: {
+    id?: string;
     conversationId: string;
     role: "user" | "assistant";
     content: string;
@@ -47,22 +50,37 @@ const storeMessage = async (
   return row;
 };
 
-/** The conversation's history after its summary: user messages and the answers that were kept. */
-const loadHistory = async (ctx: ServiceContext, conversation: Conversation): Promise<HistoryMessage[]> => {
+/** The history a room copies from Postgres: user messages and the answers that were kept, oldest first. */
+const loadHistory = async (ctx: ServiceContext, conversationId: string): Promise<RoomMessage[]> => {
   const rows = await ctx.db
     .select({ id: messages.id, role: messages.role, content: messages.content })
     .from(messages)
     .where(
       and(
-        eq(messages.conversationId, conversation.id),
+        eq(messages.conversationId, conversationId),
         ne(messages.role, "system"),
-        conversation.summaryThrough ? gt(messages.id, conversation.summaryThrough) : undefined,
         // A failed answer has nothing to say; a cancelled one keeps its partial text.
         sql`not (${messages.role} = 'assistant' and ${messages.status} = 'failed')`,
       ),
     )
     .orderBy(asc(messages.id));
   return rows.map((row) => ({ id: row.id, role: row.role as "user" | "assistant", content: row.content }));
+};
+
+/** Gives a room its copy of the conversation, after the owner check in Postgres (404 for anyone else). */
+const hydrateRoom = async (ctx: ServiceContext, room: RoomClient, conversationId: string) => {
+  const row = await requireConversation({ ctx, id: conversationId });
+  await room.hydrate(
+    {
+      ownerId: row.userId,
+      title: row.title,
+      model: row.model,
+      systemPrompt: row.systemPrompt,
+      summary: row.summary,
+      summaryThrough: row.summaryThrough,
+    },
+    await loadHistory(ctx, row.id),
+  );
 };
 
 /** The smallest window among the models a spec may route to: fallback must never overflow. */
@@ -115,32 +133,24 @@ const summarise = async (ctx: ServiceContext, conversation: Conversation, overfl
     .update(conversations)
     .set({ summary: answer.text, summaryThrough: through })
     .where(eq(conversations.id, conversation.id));
+  await roomOf(ctx, conversation.id).updateConversation({ summary: answer.text, summaryThrough: through });
   return { ...conversation, summary: answer.text, summaryThrough: through };
 };
 
 /** The model's messages for this turn, summarising older turns first when they no longer fit. */
-const buildContext = async (ctx: ServiceContext, conversation: Conversation, model: string) => {
+const buildContext = async (ctx: ServiceContext, conversation: Conversation, model: string, all: RoomMessage[]) => {
   const { windowTokens, replyTokens } = windowOf(ctx, model);
   let current = conversation;
-  let history = await loadHistory(ctx, current);
-  let window = planWindow({
-    windowTokens,
-    replyTokens,
-    systemPrompt: current.systemPrompt,
-    summary: current.summary,
-    history,
-  });
+  const through = current.summaryThrough;
+  let history = through ? all.filter((message) => message.id > through) : all;
+  const plan = () =>
+    planWindow({ windowTokens, replyTokens, systemPrompt: current.systemPrompt, summary: current.summary, history });
+  let window = plan();
   if (window.overflow.length > 0) {
     const folded = window.overflow.length;
     current = await summarise(ctx, current, window.overflow);
     history = history.slice(folded);
-    const replanned = planWindow({
-      windowTokens,
-      replyTokens,
-      systemPrompt: current.systemPrompt,
-      summary: current.summary,
-      history,
-    });
+    const replanned = plan();
     window = { ...replanned, report: { ...replanned.report, messages_summarised: folded } };
   }
   return { ...window, replyTokens };
@@ -181,10 +191,12 @@ const nameConversation = async (ctx: ServiceContext, conversation: Conversation,
     });
     const title = answer.text.replace(/^["'\s]+|["'\s.]+$/g, "").slice(0, TITLE_MAX);
     if (!title) return;
-    await ctx.db
+    const [named] = await ctx.db
       .update(conversations)
       .set({ title })
-      .where(and(eq(conversations.id, conversation.id), sql`${conversations.title} is null`));
+      .where(and(eq(conversations.id, conversation.id), sql`${conversations.title} is null`))
+      .returning({ id: conversations.id });
+    if (named) await roomOf(ctx, conversation.id).updateConversation({ title });
   } catch (error) {
     ctx.log.warn("conversation title not generated", { error });
   }
@@ -193,16 +205,19 @@ const nameConversation = async (ctx: ServiceContext, conversation: Conversation,
 /**
  * Runs a turn to its end, whoever is listening: streams the model's answer into the room (so any client can
  * follow or resume it), stops when the room says the turn was cancelled, and stores the assistant message
- * (complete, cancelled with its partial text, or failed with the error) when it ends.
+ * (complete, cancelled with its partial text, or failed with the error) when it ends. The user message is
+ * written to Postgres alongside the model call (the room holds it durably already), and always before the
+ * answer.
  */
 const runTurn = async (options: {
   ctx: ServiceContext;
   room: RoomClient;
   turnId: string;
   conversation: Conversation;
+  history: RoomMessage[];
   model: string;
-  userMessage: Message;
-  firstExchange: boolean;
+  userMessage: RoomMessage;
+  storingUserMessage: Promise<unknown>;
 }): Promise<TurnAnswer> => {
   const { ctx, room, turnId, conversation, model, userMessage } = options;
   const abort = new AbortController();
@@ -214,7 +229,7 @@ const runTurn = async (options: {
   let cancelled = false;
   let modelUsed: string | null = null;
   try {
-    context = await buildContext(ctx, conversation, model);
+    context = await buildContext(ctx, conversation, model, options.history);
     await room.append(turnId, [{ name: "context", data: context.report }]);
     const stream = await streamForCaller({
       ctx,
@@ -264,29 +279,48 @@ const runTurn = async (options: {
     if (cancelled) failure = null;
   }
   const status: MessageStatus = cancelled ? "cancelled" : failure ? "failed" : "complete";
-  const assistant = await storeMessage(ctx, {
-    conversationId: conversation.id,
-    role: "assistant",
-    content: text,
-    status,
-    modelUsed,
-    tokensUsed: usage ? usage.inputTokens + usage.outputTokens : null,
-    finishReason: cancelled ? "cancelled" : (finish ?? (failure ? "error" : null)),
-    error: failure,
-  });
+  let assistant: Message;
+  try {
+    await options.storingUserMessage;
+    assistant = await storeMessage(ctx, {
+      conversationId: conversation.id,
+      role: "assistant",
+      content: text,
+      status,
+      modelUsed,
+      tokensUsed: usage ? usage.inputTokens + usage.outputTokens : null,
+      finishReason: cancelled ? "cancelled" : (finish ?? (failure ? "error" : null)),
+      error: failure,
+    });
+  } catch (error) {
+    // Postgres could not take the turn: the room's copy may now say more than the record, so it goes.
+    ctx.log.error("chat turn not stored", { error });
+    await room.append(turnId, [
+      { name: "error", data: { code: "NOT_READY", message: "The answer could not be stored; retry it." } },
+    ]);
+    await room.invalidate();
+    await room.finish(turnId, "failed");
+    throw new ApiError("NOT_READY", "The answer could not be stored; retry it.", { cause: error });
+  }
   const body = publicMessage(assistant);
   const report = context?.report ?? null;
-  if (usage)
+  if (usage) {
     await room.append(turnId, [
       { name: "usage", data: { tokens_input: usage.inputTokens, tokens_output: usage.outputTokens } },
     ]);
+  }
   await room.append(turnId, [
     failure
       ? { name: "error", data: { ...failure, message_id: assistant.id } }
       : { name: "done", data: { message: body, context: report } },
   ]);
-  await room.finish(turnId, status);
-  if (options.firstExchange && status === "complete" && !conversation.title) {
+  await room.finish(
+    turnId,
+    status,
+    status === "failed" ? undefined : { id: assistant.id, role: "assistant", content: text },
+  );
+  const firstExchange = !options.history.some((message) => message.role === "assistant");
+  if (firstExchange && status === "complete" && !conversation.title) {
     ctx.defer(nameConversation(ctx, conversation, userMessage.content, text));
   }
   if (failure && !text) {
@@ -296,11 +330,19 @@ const runTurn = async (options: {
   return { ...body, context: report as ContextReport };
 };
 
+const busy = (runningTurnId: string) =>
+  new ApiError(
+    "TURN_IN_PROGRESS",
+    "This conversation is still answering a message. Wait for it, follow it at GET …/stream, or cancel it.",
+    { extensions: { turn_id: runningTurnId } },
+  );
+
 /**
  * Sends a user message (or, with `retry`, answers the last one again after a failure) and starts the turn.
- * The user message is stored before any model is called. Returns the turn's id and a promise of its end;
- * the turn runs on after the request (`ctx.defer`), so a client that disconnects loses nothing and can
- * resume from the room.
+ * The room checks the caller against the conversation's owner (copied from Postgres on first use), takes the
+ * turn lock and stores the user message durably before any model is called; Postgres gets it alongside the
+ * model call. Returns the turn's id and a promise of its end; the turn runs on after the request
+ * (`ctx.defer`), so a client that disconnects loses nothing and can resume from the room.
  * @example
  * const turn = await startTurn({ ctx, conversationId, input: { content: "Hello" } });
  */
@@ -313,57 +355,76 @@ export const startTurn = async ({
   conversationId: string;
   input: { content?: string | undefined; model?: string | undefined; retry?: boolean | undefined };
 }) => {
-  const conversation = await requireConversation({ ctx, id: conversationId });
-  const model = input.model ?? conversation.model;
-  const room = roomOf(ctx, conversation.id);
-  let userMessage: Message | undefined;
-  if (input.retry) {
-    const [last] = await ctx.db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.conversationId, conversation.id), eq(messages.role, "user")))
-      .orderBy(sql`${messages.id} desc`)
-      .limit(1);
-    if (!last) throw new ApiError("BAD_REQUEST", "There is no message to retry in this conversation.");
-    userMessage = last;
-  } else {
-    if (!input.content) throw new ApiError("VALIDATION_FAILED", "body.content: is required unless retry is true.");
-    assertFits(ctx, conversation, model, input.content);
+  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
+  if (!isId("conv", conversationId)) throw new ApiError("NOT_FOUND", `No conversation ${conversationId}.`);
+  if (!input.retry && !input.content) {
+    throw new ApiError("VALIDATION_FAILED", "body.content: is required unless retry is true.");
   }
+  const room = roomOf(ctx, conversationId);
   const turnId = newId("trn");
-  const begun = await room.begin(turnId);
-  if (!begun.ok) {
-    throw new ApiError(
-      "TURN_IN_PROGRESS",
-      "This conversation is still answering a message. Wait for it, follow it at GET …/stream, or cancel it.",
-      { extensions: { turn_id: begun.runningTurnId } },
-    );
+  const fresh: RoomMessage | null = input.retry
+    ? null
+    : { id: newId("msg"), role: "user", content: input.content ?? "" };
+  let opened = await room.open(turnId, ctx.caller.userId);
+  if (opened.status === "unknown") {
+    await hydrateRoom(ctx, room, conversationId);
+    opened = await room.open(turnId, ctx.caller.userId);
   }
+  if (opened.status === "not_found" || opened.status === "unknown") {
+    throw new ApiError("NOT_FOUND", `No conversation ${conversationId}.`);
+  }
+  if (opened.status === "busy") throw busy(opened.runningTurnId);
+  const conversation: Conversation = { ...opened.conversation, id: conversationId };
+  const model = input.model ?? conversation.model;
+  let history = opened.history;
+  let userMessage: RoomMessage;
+  let storingUserMessage: Promise<unknown> = Promise.resolve();
   try {
-    // Only an untitled conversation needs to know whether this is its first exchange.
-    const [{ count } = { count: 1 }] = conversation.title
-      ? []
-      : await ctx.db
-          .select({ count: sql<number>`count(*)::int` })
-          .from(messages)
-          .where(and(eq(messages.conversationId, conversation.id), eq(messages.role, "assistant")));
-    if (!userMessage) {
-      userMessage = await storeMessage(ctx, {
-        conversationId: conversation.id,
+    if (fresh) {
+      assertFits(ctx, conversation, model, fresh.content);
+      // Stored durably in the room before any model is called; Postgres gets it alongside the model call.
+      history = await room.addMessage(turnId, fresh);
+      userMessage = fresh;
+      storingUserMessage = storeMessage(ctx, {
+        id: fresh.id,
+        conversationId,
         role: "user",
-        content: input.content ?? "",
+        content: fresh.content,
+      }).catch(async (error) => {
+        await room.dropMessage(fresh.id);
+        throw error;
       });
+    } else {
+      const last = [...history].reverse().find((message) => message.role === "user");
+      if (!last) throw new ApiError("BAD_REQUEST", "There is no message to retry in this conversation.");
+      userMessage = last;
     }
-    await room.append(turnId, [{ name: "message", data: publicMessage(userMessage) }]);
-    const done = runTurn({ ctx, room, turnId, conversation, model, userMessage, firstExchange: count === 0 });
+    const createdAt = new Date().toISOString();
+    await room.append(turnId, [
+      {
+        name: "message",
+        data: {
+          id: userMessage.id,
+          conversation_id: conversationId,
+          role: "user",
+          content: userMessage.content,
+          model_used: null,
+          tokens_used: null,
+          status: "complete",
+          finish_reason: null,
+          error: null,
+          created_at: createdAt,
+        },
+      },
+    ]);
+    const done = runTurn({ ctx, room, turnId, conversation, history, model, userMessage, storingUserMessage });
     // The turn outlives the request: its end is awaited after the response, whoever is still listening.
     ctx.defer(done.catch(() => undefined));
     return {
       turnId,
-      userMessage: publicMessage(userMessage),
       done,
       /** The turn's events from its start, for a client that wants the stream. */
-      events: () => openTurnStream(ctx, conversation.id, `${turnId}.0`),
+      events: () => openTurnStream(ctx, conversationId, `${turnId}.0`),
     };
   } catch (error) {
     await room.finish(turnId, "failed");
