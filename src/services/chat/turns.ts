@@ -230,7 +230,10 @@ const runTurn = async (options: {
   let modelUsed: string | null = null;
   try {
     context = await buildContext(ctx, conversation, model, options.history);
-    await room.append(turnId, [{ name: "context", data: context.report }]);
+    // Not awaited: calls on one stub arrive in order, so the event keeps its place without holding the turn.
+    room
+      .append(turnId, [{ name: "context", data: context.report }])
+      .catch((error) => ctx.log.warn("room append failed", { error }));
     const stream = await streamForCaller({
       ctx,
       call: {
@@ -400,23 +403,26 @@ export const startTurn = async ({
       userMessage = last;
     }
     const createdAt = new Date().toISOString();
-    await room.append(turnId, [
-      {
-        name: "message",
-        data: {
-          id: userMessage.id,
-          conversation_id: conversationId,
-          role: "user",
-          content: userMessage.content,
-          model_used: null,
-          tokens_used: null,
-          status: "complete",
-          finish_reason: null,
-          error: null,
-          created_at: createdAt,
+    // Not awaited (calls on one stub arrive in order): the stored message is announced without a round trip.
+    void room
+      .append(turnId, [
+        {
+          name: "message",
+          data: {
+            id: userMessage.id,
+            conversation_id: conversationId,
+            role: "user",
+            content: userMessage.content,
+            model_used: null,
+            tokens_used: null,
+            status: "complete",
+            finish_reason: null,
+            error: null,
+            created_at: createdAt,
+          },
         },
-      },
-    ]);
+      ])
+      .catch((error) => ctx.log.warn("room append failed", { error }));
     const done = runTurn({ ctx, room, turnId, conversation, history, model, userMessage, storingUserMessage });
     // The turn outlives the request: its end is awaited after the response, whoever is still listening.
     ctx.defer(done.catch(() => undefined));
