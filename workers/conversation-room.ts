@@ -27,10 +27,12 @@ export type OpenResult =
   | { status: "busy"; runningTurnId: string }
   | { status: "ok"; conversation: RoomConversation; history: RoomMessage[] };
 
-// A running turn older than this is taken to have died with its Worker and no longer holds the lock.
-const STALE_TURN_MS = 10 * 60_000;
+// A running turn that has appended nothing for this long is taken to have died with its Worker (cut off,
+// or crashed before it could finish) and no longer holds the lock. Longer than any wait for a next token.
+const SILENT_TURN_MS = 2 * 60_000;
 // How long a finished turn's events stay for replay (a client that reconnects late still gets the ending).
 const REPLAY_MS = 15 * 60_000;
+const HEARTBEAT_EVERY_MS = 5_000;
 // Buffered events are written to SQLite once this many wait (and all of them when the turn ends).
 const PERSIST_EVERY = 32;
 
@@ -38,7 +40,13 @@ const encoder = new TextEncoder();
 const sse = (turnId: string, seq: number, name: string, data: string) =>
   encoder.encode(`id: ${turnId}.${seq}\nevent: ${name}\ndata: ${data}\n\n`);
 
-type TurnRow = { turn_id: string; status: string; started_at: number; cancel_requested: number };
+type TurnRow = {
+  turn_id: string;
+  status: string;
+  started_at: number;
+  active_at: number | null;
+  cancel_requested: number;
+};
 
 /**
  * One per conversation, reached only through src/services/chat/room-client.ts. It holds, in its own SQLite
@@ -63,7 +71,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     this.ctx.storage.sql.exec(`
       CREATE TABLE IF NOT EXISTS turns (
         turn_id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at INTEGER NOT NULL,
-        ended_at INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0);
+        ended_at INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0, active_at INTEGER);
       CREATE TABLE IF NOT EXISTS events (
         turn_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (turn_id, seq));
@@ -73,9 +81,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   }
 
   private running(): TurnRow | null {
-    const [row] = this.ctx.storage.sql
-      .exec<TurnRow>("SELECT turn_id, status, started_at, cancel_requested FROM turns WHERE status = 'running'")
-      .toArray();
+    const [row] = this.ctx.storage.sql.exec<TurnRow>("SELECT * FROM turns WHERE status = 'running'").toArray();
     return row ?? null;
   }
 
@@ -93,6 +99,8 @@ export class ConversationRoom extends DurableObject<RawEnv> {
 
   /** Takes a copy of the conversation and its history from Postgres (the Worker checked the owner there). */
   hydrate(conversation: RoomConversation, history: RoomMessage[]) {
+    // Two first sends at once both find no copy; the second must not replace what the first has added since.
+    if (this.conversation()) return;
     this.ctx.storage.transactionSync(() => {
       this.ctx.storage.sql.exec("DELETE FROM history");
       for (const message of history) {
@@ -164,12 +172,14 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     this.ctx.storage.sql.exec("DELETE FROM history WHERE id = ?", id);
   }
 
-  /** Takes the turn lock for `turnId`, unless another turn runs (a stale one is released first). */
+  private silent(turn: TurnRow) {
+    return Date.now() - (turn.active_at ?? turn.started_at) > SILENT_TURN_MS;
+  }
+
+  /** Takes the turn lock for `turnId`, unless another turn runs (a silent one is released first). */
   begin(turnId: string): BeginResult {
     const running = this.running();
-    if (running && Date.now() - running.started_at < STALE_TURN_MS) {
-      return { ok: false, runningTurnId: running.turn_id };
-    }
+    if (running && !this.silent(running)) return { ok: false, runningTurnId: running.turn_id };
     if (running) this.finish(running.turn_id, "failed");
     // Only the newest finished turn is kept for replay; older ones go now.
     for (const { turn_id } of this.ctx.storage.sql.exec<{ turn_id: string }>("SELECT turn_id FROM turns").toArray()) {
@@ -189,9 +199,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
    * holds the object's outgoing messages until it is durable, which per token would delay every delta.
    */
   append(turnId: string, events: RoomEvent[]): { cancelled: boolean } {
-    const [turn] = this.ctx.storage.sql
-      .exec<TurnRow>("SELECT turn_id, status, started_at, cancel_requested FROM turns WHERE turn_id = ?", turnId)
-      .toArray();
+    const [turn] = this.ctx.storage.sql.exec<TurnRow>("SELECT * FROM turns WHERE turn_id = ?", turnId).toArray();
     if (turn?.status !== "running") return { cancelled: true };
     const buffer = this.bufferOf(turnId);
     const subscribers = this.live.get(turnId);
@@ -212,6 +220,11 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       }
     }
     if (buffer.length - (this.written.get(turnId) ?? 0) >= PERSIST_EVERY) this.persist(turnId);
+    // A heartbeat, kept in memory and written at most every few seconds: the turn is alive.
+    const now = Date.now();
+    if (now - (turn.active_at ?? turn.started_at) > HEARTBEAT_EVERY_MS) {
+      this.ctx.storage.sql.exec("UPDATE turns SET active_at = ? WHERE turn_id = ?", now, turnId);
+    }
     return { cancelled: turn.cancel_requested === 1 };
   }
 
@@ -295,6 +308,8 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     const running = this.running();
     if (!running) return { turnId: null };
     this.ctx.storage.sql.exec("UPDATE turns SET cancel_requested = 1 WHERE turn_id = ?", running.turn_id);
+    // No Worker is running a silent turn any more: nobody would read the flag, so it ends here.
+    if (this.silent(running)) void this.finish(running.turn_id, "cancelled");
     return { turnId: running.turn_id };
   }
 

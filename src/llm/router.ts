@@ -40,6 +40,15 @@ export type RouteOptions = {
   circuits?: Promise<CircuitState[]> | undefined;
 };
 
+/** One attempt's controls: its abort signal, its timer, and (for a stream) keeping both past the first token. */
+type Attempt = {
+  signal: AbortSignal;
+  /** (Re)starts the attempt's timer. */
+  arm: (idleOnly?: boolean) => void;
+  /** Keeps the timer and the caller's abort after the attempt succeeds; returns what ends the attempt. */
+  keep: () => () => void;
+};
+
 /** How the router got its answer. */
 export type Routed = { provider: ProviderId; model: ModelEntry; attempts: AttemptReport[] };
 
@@ -148,12 +157,16 @@ const arrange = async (candidates: Candidate[], breaker: Breaker, circuits?: Pro
   return oldest ? [{ ...oldest, state: { ...oldest.state, halfOpen: true } }] : [];
 };
 
+// Providers quote parts of keys in their errors ("Incorrect API key provided: sk-...abcd"); none reach callers.
+const KEY_LIKE = /\b(sk|gsk|ape|key|AKIA|ASIA)[-_A-Za-z0-9.*]{4,}/g;
+const redactKeys = (message: string) => message.replace(KEY_LIKE, "[redacted]");
+
 const report = (candidate: Candidate, failure: ProviderFailure): AttemptReport => ({
   provider: candidate.provider.id,
   model: candidate.model.id,
   kind: failure.kind,
   status: failure.status,
-  message: failure.message,
+  message: redactKeys(failure.message),
 });
 
 /** A report as log fields: the provider's message under `reason`, not over the log line's own `message`. */
@@ -177,7 +190,7 @@ const allFailed = (attempts: AttemptReport[]) =>
 const walk = async <T>(
   candidates: Candidate[],
   options: RouteOptions,
-  run: (candidate: Candidate, signal: AbortSignal, attemptTimeout: () => void) => Promise<T>,
+  run: (candidate: Candidate, attempt: Attempt) => Promise<T>,
 ): Promise<{ value: T; routed: Routed; halfOpen: boolean }> => {
   const { breaker, settings, log } = options;
   const deadline = Date.now() + settings.deadlineMs;
@@ -192,13 +205,29 @@ const walk = async <T>(
       const abort = () => controller.abort();
       options.signal?.addEventListener("abort", abort);
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const armTimeout = () => {
-        clearTimeout(timer);
-        timer = setTimeout(abort, Math.min(settings.attemptTimeoutMs, Math.max(1, deadline - Date.now())));
+      const handle: Attempt = {
+        signal: controller.signal,
+        // Until the first byte (or token) the deadline bounds the wait too; after it, only the idle time does.
+        arm: (idleOnly = false) => {
+          clearTimeout(timer);
+          const limit = idleOnly
+            ? settings.attemptTimeoutMs
+            : Math.min(settings.attemptTimeoutMs, Math.max(1, deadline - Date.now()));
+          timer = setTimeout(abort, limit);
+        },
+        keep: () => {
+          kept = true;
+          return () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener("abort", abort);
+            controller.abort();
+          };
+        },
       };
-      armTimeout();
+      let kept = false;
+      handle.arm();
       try {
-        const value = await run(candidate, controller.signal, armTimeout);
+        const value = await run(candidate, handle);
         return {
           value,
           routed: { provider: candidate.provider.id, model: candidate.model, attempts },
@@ -218,8 +247,11 @@ const walk = async <T>(
         if (wait > MAX_RETRY_AFTER_WAIT_MS || Date.now() + wait >= deadline) break;
         await sleep(wait, options.signal);
       } finally {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", abort);
+        // A stream that goes on keeps its timer and its link to the caller's signal until it ends.
+        if (!kept) {
+          clearTimeout(timer);
+          options.signal?.removeEventListener("abort", abort);
+        }
       }
     }
   }
@@ -236,8 +268,8 @@ export const routeComplete = async (
   request: LlmRequest,
   options: RouteOptions,
 ): Promise<{ result: LlmResult; routed: Routed }> => {
-  const { value, routed, halfOpen } = await walk(candidates, options, (candidate, signal) =>
-    candidate.provider.complete(candidate.model.id, request, signal),
+  const { value, routed, halfOpen } = await walk(candidates, options, (candidate, attempt) =>
+    candidate.provider.complete(candidate.model.id, request, attempt.signal),
   );
   const provider = candidates.find((candidate) => candidate.provider.id === routed.provider)?.provider;
   if (provider) options.defer(options.breaker.recordSuccess(provider, halfOpen));
@@ -255,8 +287,8 @@ export const routeStream = async (
   request: LlmRequest,
   options: RouteOptions,
 ): Promise<{ routed: Routed; events: AsyncIterable<LlmEvent> }> => {
-  const started = await walk(candidates, options, async (candidate, signal, armTimeout) => {
-    const iterator = candidate.provider.stream(candidate.model.id, request, signal)[Symbol.asyncIterator]();
+  const started = await walk(candidates, options, async (candidate, attempt) => {
+    const iterator = candidate.provider.stream(candidate.model.id, request, attempt.signal)[Symbol.asyncIterator]();
     const head: LlmEvent[] = [];
     for (;;) {
       const next = await iterator.next();
@@ -264,23 +296,24 @@ export const routeStream = async (
       head.push(next.value);
       if (next.value.type === "text" || next.value.type === "finish") break;
     }
-    // The first token is in: from here each event must come within the attempt timeout of the last.
-    armTimeout();
-    return { candidate, iterator, head, signal, armTimeout };
+    // The first token is in: from here each event must come within the attempt timeout of the last, and
+    // the caller's abort (cancel, disconnect) still reaches the provider.
+    return { candidate, iterator, head, arm: attempt.arm, end: attempt.keep() };
   });
-  const { candidate, iterator, head, armTimeout } = started.value;
+  const { candidate, iterator, head, arm, end } = started.value;
   const { breaker, defer, log } = options;
   async function* events(): AsyncIterable<LlmEvent> {
-    yield* head;
     try {
+      yield* head;
       for (;;) {
-        armTimeout();
+        arm(true);
         const next = await iterator.next();
         if (next.done) break;
         yield next.value;
       }
       defer(breaker.recordSuccess(candidate.provider, started.halfOpen));
     } catch (error) {
+      if (options.signal?.aborted) return; // the caller stopped it: not the provider's failure
       const failure =
         error instanceof ProviderFailure
           ? error
@@ -292,6 +325,10 @@ export const routeStream = async (
         code: "STREAM_INTERRUPTED",
         message: `The ${candidate.provider.id} stream failed after it started: ${failure.message}`,
       };
+    } finally {
+      // However the stream ends (done, failed, or its reader stopped), the provider call ends with it.
+      end();
+      await iterator.return?.();
     }
   }
   return { routed: started.routed, events: events() };

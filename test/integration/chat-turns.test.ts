@@ -243,7 +243,7 @@ describe("the context window", () => {
     await fakes.scriptCompat({ reply: "EARLIER: the user repeated alpha." });
     await fakes.scriptCompat({ reply: "ok" });
     const third = (await (await send({ content: long("charlie") })).json()) as { context: Record<string, number> };
-    expect(third.context.messages_summarised).toBe(1);
+    expect(third.context.messages_summarised).toBe(2); // alpha, and its answer (kept turns start with the user)
     expect(third.context.summary_tokens).toBeGreaterThan(0);
     const [conversation] = await h.withDb((db) => db.select().from(conversations).where(eq(conversations.id, id)));
     expect(conversation?.summary).toBe("EARLIER: the user repeated alpha.");

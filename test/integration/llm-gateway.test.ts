@@ -129,7 +129,7 @@ describe("routing across providers", () => {
     const fakes = llmFakes();
     const { call } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq,openai", LLM_MAX_ATTEMPTS: "1" }));
     await fakes.scriptGroq({ status: 500 });
-    await fakes.scriptOpenAi({ status: 401 });
+    await fakes.scriptOpenAi({ status: 401, message: "Incorrect API key provided: sk-live-abcd1234efgh." });
     const res = await call("/api/v1/openai/chat/completions", chat("nobody"));
     expect(res.status).toBe(502);
     const body = (await res.json()) as {
@@ -141,7 +141,8 @@ describe("routing across providers", () => {
       ["groq", 500],
       ["openai", 401],
     ]);
-    expect(JSON.stringify(body)).not.toMatch(/gsk-test|sk-test/);
+    expect(JSON.stringify(body)).not.toMatch(/gsk-test|sk-test|abcd1234/);
+    expect(JSON.stringify(body)).toContain("Incorrect API key provided: [redacted]");
   });
 
   it("answers 503 NO_PROVIDER_CONFIGURED naming the settings when no provider is set up", async () => {
@@ -331,6 +332,23 @@ describe("Bedrock guardrails", () => {
     expect(await fakes.groqCalls()).toHaveLength(0);
     const checks = (await fakes.bedrockCalls()).filter((r) => r.operation === "ApplyGuardrail");
     expect(checks.map((r) => r.path)).toEqual(["/guardrail/gr-test/version/1/apply"]);
+  });
+
+  it("checks a caller's own system message too", async () => {
+    const fakes = llmFakes();
+    const { call } = await setUp(guarded(fakes));
+    const res = await call(
+      "/api/v1/openai/chat/completions",
+      h.json("POST", {
+        model: "auto",
+        messages: [
+          { role: "system", content: "Always talk about the forbidden-topic." },
+          { role: "user", content: "hello" },
+        ],
+      }),
+    );
+    expect(res.status).toBe(422);
+    expect(await fakes.groqCalls()).toHaveLength(0);
   });
 
   it("replaces a blocked answer with the guardrail's message, whichever provider wrote it", async () => {

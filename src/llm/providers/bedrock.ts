@@ -35,6 +35,9 @@ const converseInput = (model: string, request: LlmRequest): ConverseCommandInput
     if (last?.role === message.role) last.content?.push({ text: message.content });
     else messages.push({ role: message.role, content: [{ text: message.content }] });
   }
+  // Converse wants the user to speak first; history that opens with an answer gets a placeholder question.
+  if (messages[0]?.role === "assistant")
+    messages.unshift({ role: "user", content: [{ text: "(earlier conversation)" }] });
   return {
     modelId: model,
     messages,

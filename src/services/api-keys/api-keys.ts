@@ -25,9 +25,14 @@ const readCachedKey = async (ctx: ServiceContext, hash: string) => {
   }
 };
 
-/** Drops cached key lookups, after a revocation or when the keys' user is deleted. */
+/**
+ * Marks keys revoked in the lookup cache, after a revocation or when their user is deleted: a tombstone, not a
+ * delete, so a lookup that read the row just before cannot put the key back as valid (cache writes never
+ * replace an entry).
+ */
 export const forgetApiKeys = async (ctx: ServiceContext, hashes: string[]) => {
-  if (hashes.length > 0) await ctx.redis.del(...hashes.map(keyCacheKey));
+  const tombstone: CachedKey = { id: "", userId: "", scopes: [], revoked: true, expiresAt: null };
+  await Promise.all(hashes.map((hash) => ctx.redis.set(keyCacheKey(hash), tombstone, { ex: KEY_CACHE_SECONDS * 2 })));
 };
 
 const requireUser = (ctx: ServiceContext) => {
@@ -142,7 +147,7 @@ export const authenticateApiKey = async ({
       revoked: found.revokedAt !== null,
       expiresAt: found.expiresAt?.getTime() ?? null,
     };
-    ctx.defer(ctx.redis.set(keyCacheKey(hash), row, { ex: KEY_CACHE_SECONDS }));
+    ctx.defer(ctx.redis.set(keyCacheKey(hash), row, { ex: KEY_CACHE_SECONDS, nx: true }));
   }
   if (row.revoked || (row.expiresAt !== null && row.expiresAt <= Date.now())) return null;
   const { id } = row;

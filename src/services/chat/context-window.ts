@@ -68,6 +68,9 @@ export const planWindow = (options: {
     room -= cost;
     firstIncluded = index;
   }
+  // The kept turns start with the user (Bedrock refuses a conversation that opens with the assistant); an
+  // answer cut off from its question goes to the summary with it.
+  while (firstIncluded < history.length - 1 && history[firstIncluded]?.role === "assistant") firstIncluded += 1;
   const included = history.slice(Math.max(0, firstIncluded));
   const overflow = history.slice(0, Math.max(0, firstIncluded));
   const messages: ChatMessage[] = [];

@@ -109,6 +109,7 @@ const summarise = async (ctx: ServiceContext, conversation: Conversation, overfl
     call: {
       service: "chat",
       model: "fast",
+      apeSystemPrompts: true,
       request: {
         messages: [
           { role: "system", content: SUMMARY_SYSTEM },
@@ -176,6 +177,7 @@ const nameConversation = async (ctx: ServiceContext, conversation: Conversation,
       call: {
         service: "chat",
         model: "fast",
+        apeSystemPrompts: true,
         request: {
           messages: [
             {
@@ -228,6 +230,7 @@ const runTurn = async (options: {
   let failure: { code: string; message: string } | null = null;
   let cancelled = false;
   let modelUsed: string | null = null;
+  let thrown: ApiError | null = null;
   try {
     context = await buildContext(ctx, conversation, model, options.history);
     // Not awaited: calls on one stub arrive in order, so the event keeps its place without holding the turn.
@@ -275,11 +278,18 @@ const runTurn = async (options: {
     await flush();
   } catch (error) {
     if (!(error instanceof ApiError)) ctx.log.error("chat turn failed", { error });
+    thrown = error instanceof ApiError ? error : null;
     failure =
       error instanceof ApiError
         ? { code: error.code, message: error.message }
         : { code: "INTERNAL", message: "The turn failed on our side. Retry it." };
     if (cancelled) failure = null;
+  }
+  if (failure?.code === "CONTENT_BLOCKED") {
+    // Blocked output is neither kept nor shown again; blocked input leaves the history, so later turns are
+    // not refused for it.
+    text = "";
+    if (!modelUsed) await room.dropMessage(userMessage.id);
   }
   const status: MessageStatus = cancelled ? "cancelled" : failure ? "failed" : "complete";
   let assistant: Message;
@@ -298,37 +308,53 @@ const runTurn = async (options: {
   } catch (error) {
     // Postgres could not take the turn: the room's copy may now say more than the record, so it goes.
     ctx.log.error("chat turn not stored", { error });
-    await room.append(turnId, [
-      { name: "error", data: { code: "NOT_READY", message: "The answer could not be stored; retry it." } },
-    ]);
-    await room.invalidate();
-    await room.finish(turnId, "failed");
+    try {
+      await room.append(turnId, [
+        { name: "error", data: { code: "NOT_READY", message: "The answer could not be stored; retry it." } },
+      ]);
+      await room.invalidate();
+    } finally {
+      await room.finish(turnId, "failed");
+    }
     throw new ApiError("NOT_READY", "The answer could not be stored; retry it.", { cause: error });
   }
   const body = publicMessage(assistant);
   const report = context?.report ?? null;
-  if (usage) {
+  try {
+    if (usage) {
+      await room.append(turnId, [
+        { name: "usage", data: { tokens_input: usage.inputTokens, tokens_output: usage.outputTokens } },
+      ]);
+    }
     await room.append(turnId, [
-      { name: "usage", data: { tokens_input: usage.inputTokens, tokens_output: usage.outputTokens } },
+      failure
+        ? { name: "error", data: { ...failure, message_id: assistant.id } }
+        : { name: "done", data: { message: body, context: report } },
     ]);
+  } finally {
+    // The lock is released however the last events went: a stuck turn would refuse every later message.
+    await room.finish(
+      turnId,
+      status,
+      status === "failed" ? undefined : { id: assistant.id, role: "assistant", content: text },
+    );
   }
-  await room.append(turnId, [
-    failure
-      ? { name: "error", data: { ...failure, message_id: assistant.id } }
-      : { name: "done", data: { message: body, context: report } },
-  ]);
-  await room.finish(
-    turnId,
-    status,
-    status === "failed" ? undefined : { id: assistant.id, role: "assistant", content: text },
-  );
   const firstExchange = !options.history.some((message) => message.role === "assistant");
   if (firstExchange && status === "complete" && !conversation.title) {
     ctx.defer(nameConversation(ctx, conversation, userMessage.content, text));
   }
   if (failure && !text) {
+    // The caller's error as it was (its code and members, `attempts` included), naming the stored message.
+    if (thrown) {
+      throw new ApiError(thrown.code, thrown.message, {
+        extensions: { ...thrown.extensions, message_id: assistant.id },
+        headers: thrown.headers,
+      });
+    }
     const known = errorCatalogue.find((entry) => entry.code === failure?.code);
-    throw new ApiError(known?.code ?? "INTERNAL", failure.message, { extensions: { message_id: assistant.id } });
+    throw new ApiError(known?.code ?? "ALL_PROVIDERS_FAILED", failure.message, {
+      extensions: { message_id: assistant.id },
+    });
   }
   return { ...body, context: report as ContextReport };
 };
@@ -398,8 +424,11 @@ export const startTurn = async ({
         throw error;
       });
     } else {
-      const last = [...history].reverse().find((message) => message.role === "user");
-      if (!last) throw new ApiError("BAD_REQUEST", "There is no message to retry in this conversation.");
+      // Only an unanswered message can be retried: the room's history keeps no failed answers.
+      const last = history.at(-1);
+      if (last?.role !== "user") {
+        throw new ApiError("BAD_REQUEST", "There is no unanswered message to retry in this conversation.");
+      }
       userMessage = last;
     }
     const createdAt = new Date().toISOString();

@@ -103,7 +103,7 @@ export const runCodeTool = async <I extends ToolInput, S extends z.ZodType>({
   const call = (conversation: ChatMessage[]): ModelCall => {
     const request: LlmRequest = { messages: conversation, temperature: TEMPERATURE, json: true };
     // An answer that failed validation must not be served again from cache, so none is cached.
-    return { service: "code", model: input.model, request, cacheable: false, signal };
+    return { service: "code", model: input.model, request, cacheable: false, signal, apeSystemPrompts: true };
   };
 
   if (input.stream) {

@@ -20,6 +20,8 @@ export type ModelCall = {
   cacheable?: boolean | undefined;
   /** Aborts the call when the client goes away. */
   signal?: AbortSignal | undefined;
+  /** The system messages are APE's own prompts, not the caller's: the input guardrail skips them. */
+  apeSystemPrompts?: boolean | undefined;
 };
 
 /** A finished answer and how it was made. */
@@ -83,9 +85,14 @@ const guard = async (
   }
 };
 
-/** The caller's own words: what an input guardrail checks (system prompts are APE's, not the caller's). */
-const inputTexts = (request: LlmRequest) =>
-  request.messages.filter((message) => message.role !== "system").map((message) => message.content);
+/**
+ * What an input guardrail checks: every message, unless the call says its system messages are APE's own
+ * prompts (code tools, summaries, titles); a caller's system prompt (front door, chat) is checked like the rest.
+ */
+const inputTexts = (request: LlmRequest, apeSystemPrompts: boolean) =>
+  request.messages
+    .filter((message) => !(apeSystemPrompts && message.role === "system"))
+    .map((message) => message.content);
 
 /** Everything before a call: which models, within budget, and the cache's answer if any. */
 const prepare = async (ctx: ServiceContext, call: ModelCall) => {
@@ -103,7 +110,7 @@ const prepare = async (ctx: ServiceContext, call: ModelCall) => {
   const [, cached, verdict] = await Promise.all([
     assertWithinBudget({ ctx, userId }),
     cacheKey ? readCachedAnswer(ctx, cacheKey) : null,
-    guard(ctx, "INPUT", inputTexts(call.request), call.signal),
+    guard(ctx, "INPUT", inputTexts(call.request, call.apeSystemPrompts === true), call.signal),
   ]);
   if (verdict.blocked) {
     throw new ApiError("CONTENT_BLOCKED", `The guardrail blocked this request: ${verdict.message}`);

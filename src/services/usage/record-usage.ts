@@ -148,7 +148,14 @@ export const flushUsage = async ({ ctx }: { ctx: ServiceContext }) => {
       if (raw.length === 0) break;
       const events = raw.map((item) => (typeof item === "string" ? (JSON.parse(item) as QueuedEvent) : item));
       await writeBatch(ctx, events);
-      await ctx.redis.ltrim(key, raw.length, -1);
+      // Trim only while the lock is still ours (and renew it): a flusher whose lock expired mid-batch must not
+      // trim items another flusher has read since. Its writes were idempotent, so nothing is counted twice.
+      const trimmed = await ctx.redis.eval(
+        "if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('ltrim', KEYS[1], ARGV[2], -1) redis.call('pexpire', KEYS[2], ARGV[3]) return 1 end return 0",
+        [key, lock],
+        [token, String(raw.length), String(LOCK_MS)],
+      );
+      if (Number(trimmed) !== 1) break;
       moved += raw.length;
       // Loop until empty: events queued while this batch was written (a call whose own flush found the lock
       // taken) go out now rather than waiting for the next flush.
