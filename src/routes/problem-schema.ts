@@ -41,14 +41,17 @@ export const ProblemSchema = z
 const descriptions: Partial<Record<number, string>> = {
   400: "The request is malformed or did not pass validation.",
   401: "No valid credentials were sent.",
+  402: "The monthly budget is spent (`BUDGET_EXCEEDED`).",
   403: "The caller may not do this.",
   404: "There is no such resource, or it belongs to someone else.",
   405: "The path exists but not with this method.",
   409: "The request conflicts with the resource's current state.",
   413: "The body is over the size limit.",
   415: "The body's media type is not accepted.",
+  422: "A guardrail blocked the content (`CONTENT_BLOCKED`).",
   429: "Too many requests; retry after the Retry-After header's seconds.",
   500: "An unexpected error; the request id helps us find it.",
+  502: "Every model provider failed, or the model's answer was unusable (`ALL_PROVIDERS_FAILED`, `MODEL_OUTPUT_INVALID`).",
   503: "A dependency or the configuration is not in order.",
 };
 

@@ -42,7 +42,7 @@ export const codeToolRoute = <B extends z.ZodType, A extends z.ZodType>(options:
           "text/event-stream": { schema: { type: "string" } },
         },
       },
-      ...problemResponses(400, 401, 402, 403, 413, 415, 429, 502, 503),
+      ...problemResponses(400, 401, 402, 403, 413, 415, 422, 429, 502, 503),
     },
   });
 

@@ -34,7 +34,7 @@ export const chatCompletionsRoute = createRoute({
         "text/event-stream": { schema: { type: "string" } },
       },
     },
-    ...openAiErrors(400, 401, 402, 403, 413, 415, 429, 502, 503),
+    ...openAiErrors(400, 401, 402, 403, 413, 415, 422, 429, 502, 503),
   },
 });
 
