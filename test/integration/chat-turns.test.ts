@@ -127,7 +127,7 @@ describe("a chat turn", () => {
   it("answers a second send while a turn runs with 409 TURN_IN_PROGRESS", async () => {
     const fakes = llmFakes();
     const { send } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }));
-    await fakes.scriptGroq({ reply: "a slow answer with several words", chunkDelayMs: 60 });
+    await fakes.scriptGroq({ reply: "a slow answer with several words", chunkDelayMs: 200 });
     const running = await send({ content: "first", stream: true });
     const second = await send({ content: "second" });
     expect(second.status).toBe(409);
@@ -139,7 +139,7 @@ describe("a chat turn", () => {
   it("cancels mid-stream: the partial answer is kept as cancelled and its usage is recorded", async () => {
     const fakes = llmFakes();
     const { id, user, call, send, stored } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }));
-    await fakes.scriptGroq({ reply: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12", chunkDelayMs: 80 });
+    await fakes.scriptGroq({ reply: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12", chunkDelayMs: 150 });
     const res = await send({ content: "go", stream: true });
     const events = await readEvents(res, (seen) => {
       if (seen.filter((e) => e.event === "delta").length === 2) {
