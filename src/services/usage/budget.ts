@@ -2,6 +2,7 @@ import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { usageDaily, users } from "../../db/schema/index.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
+import { flushUsage } from "./record-usage.js";
 
 // The month's spend and the budget live in Redis so the check before each model call is one round trip;
 // either is rebuilt from Postgres when missing.
@@ -68,6 +69,8 @@ export const assertWithinBudget = async ({ ctx, userId }: { ctx: ServiceContext;
   if (budget === NO_BUDGET) return;
   let spent = cachedSpend === null ? null : Number(cachedSpend);
   if (spent === null) {
+    // Calls still waiting in the usage queue count too: write them before summing the month.
+    await flushUsage({ ctx }).catch((error) => ctx.log.warn("usage flush before a budget check failed", { error }));
     const { start, end } = monthRange(now);
     const [row] = await ctx.db
       .select({ spent: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)` })
