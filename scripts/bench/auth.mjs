@@ -1,42 +1,15 @@
 // Auth latency, measured end to end through `wrangler dev` on the test stack: `npm run bench:auth`.
 // Prints login p50/p99 (the password hash dominates it) and what authentication adds to a call, for an access
 // token and for an API key, beside the unauthenticated health route measured in the same run.
-import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { applyMigrations } from "../migrate.mjs";
-import { stackUp } from "../stack/index.mjs";
-import { startWranglerDev } from "../wrangler-dev.mjs";
+import { percentile, post, register, startBenchApe } from "./harness.mjs";
 
 const { values } = parseArgs({
   options: { logins: { type: "string", default: "40" }, calls: { type: "string", default: "300" } },
 });
 
-const stack = await stackUp("test");
-await applyMigrations(stack.DIRECT_DATABASE_URL);
-const server = await startWranglerDev({
-  name: "bench",
-  port: 8796,
-  inspectorPort: 9338,
-  settings: {
-    ENVIRONMENT: "test",
-    LOG_LEVEL: "error",
-    DATABASE_URL: stack.DATABASE_URL,
-    UPSTASH_REDIS_REST_URL: stack.UPSTASH_REDIS_REST_URL,
-    UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
-    JWT_SECRET: randomBytes(32).toString("base64url"),
-    // The benchmark measures latency, not the limits: lift them for its run only.
-    RATE_LIMIT_AUTH_PER_MINUTE: "1000000",
-    RATE_LIMIT_ACCOUNT_PER_MINUTE: "1000000",
-  },
-});
-const base = `${server.url}/api/v1`;
-
-const post = (path, body, headers = {}) =>
-  fetch(`${base}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
+const { server, base } = await startBenchApe();
+const postTo = (path, body, headers = {}) => post(`${base}${path}`, body, headers);
 const timed = async (call) => {
   const started = performance.now();
   const res = await call();
@@ -44,27 +17,20 @@ const timed = async (call) => {
   if (!res.ok) throw new Error(`${res.status} from a benchmark call`);
   return performance.now() - started;
 };
-const percentile = (samples, p) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 
-const email = `bench-${randomBytes(4).toString("hex")}@example.com`;
-const password = `bench passphrase ${randomBytes(8).toString("hex")}`;
-const registered = await (await post("/auth/register", { email, password })).json();
-const access = registered.tokens.access_token;
+const { email, password, access } = await register(base);
 const key = (
   await (
-    await post("/users/me/api-keys", { name: "bench", scopes: ["read"] }, { authorization: `Bearer ${access}` })
+    await postTo("/users/me/api-keys", { name: "bench", scopes: ["read"] }, { authorization: `Bearer ${access}` })
   ).json()
 ).key;
 
 // Warm up every path once (isolate start, connections).
-for (const call of [() => fetch(`${base}/health`), () => post("/auth/login", { email, password })]) await timed(call);
+for (const call of [() => fetch(`${base}/health`), () => postTo("/auth/login", { email, password })]) await timed(call);
 
 const logins = [];
 for (let i = 0; i < Number(values.logins); i++)
-  logins.push(await timed(() => post("/auth/login", { email, password })));
+  logins.push(await timed(() => postTo("/auth/login", { email, password })));
 
 const series = { health: [], jwt: [], key: [] };
 for (let i = 0; i < Number(values.calls); i++) {

@@ -8,9 +8,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { startFakeOpenAi } from "../../test/helpers/fake-openai.mjs";
-import { applyMigrations } from "../migrate.mjs";
-import { stackUp } from "../stack/index.mjs";
-import { startWranglerDev } from "../wrangler-dev.mjs";
+import { percentile, post, register, startBenchApe } from "./harness.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -21,45 +19,13 @@ const { values } = parseArgs({
 });
 const tokenDelay = Number(values["token-delay"]);
 
-const stack = await stackUp("test");
-await applyMigrations(stack.DIRECT_DATABASE_URL);
 const fake = await startFakeOpenAi({ chunkDelayMs: tokenDelay });
-const server = await startWranglerDev({
-  name: "bench",
-  port: 8796,
-  inspectorPort: 9338,
-  settings: {
-    ENVIRONMENT: "test",
-    LOG_LEVEL: "error",
-    DATABASE_URL: stack.DATABASE_URL,
-    UPSTASH_REDIS_REST_URL: stack.UPSTASH_REDIS_REST_URL,
-    UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
-    JWT_SECRET: randomBytes(32).toString("base64url"),
-    OPENAI_API_KEY: "sk-bench",
-    OPENAI_BASE_URL: `${fake.url}/v1`,
-    LLM_PROVIDER_ORDER: "openai",
-    RATE_LIMIT_AUTH_PER_MINUTE: "1000000",
-    RATE_LIMIT_DEFAULT_PER_MINUTE: "1000000",
-    RATE_LIMIT_ACCOUNT_PER_MINUTE: "1000000",
-  },
+const { stack, server, base } = await startBenchApe({
+  OPENAI_API_KEY: "sk-bench",
+  OPENAI_BASE_URL: `${fake.url}/v1`,
+  LLM_PROVIDER_ORDER: "openai",
 });
-const base = `${server.url}/api/v1`;
-const post = (url, body, headers = {}) =>
-  fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-const percentile = (samples, p) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
-
-const email = `bench-${randomBytes(4).toString("hex")}@example.com`;
-const registered = await (
-  await post(`${base}/auth/register`, { email, password: `bench ${randomBytes(8).toString("hex")}` })
-).json();
-const auth = { authorization: `Bearer ${registered.tokens.access_token}` };
+const auth = { authorization: `Bearer ${(await register(base)).access}` };
 const newConversation = async () =>
   (await (await post(`${base}/chat/conversations`, { title: "bench", model: "openai/gpt-4o-mini" }, auth)).json()).id;
 

@@ -4,13 +4,10 @@
 // accounting all on), interleaved, and prints p50/p95/p99 both ways and the difference; then time to first
 // token for streams both ways; then the usage report over a million generated usage rows, beside
 // GET /users/me (the same auth path with one small query) as its baseline.
-import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { startFakeOpenAi } from "../../test/helpers/fake-openai.mjs";
-import { applyMigrations } from "../migrate.mjs";
-import { stackUp } from "../stack/index.mjs";
-import { startWranglerDev } from "../wrangler-dev.mjs";
+import { percentile, post, register, startBenchApe } from "./harness.mjs";
 import { seedUsageRows } from "./usage-rows.mjs";
 
 const { values } = parseArgs({
@@ -22,47 +19,13 @@ const { values } = parseArgs({
   },
 });
 
-const stack = await stackUp("test");
-await applyMigrations(stack.DIRECT_DATABASE_URL);
 const fake = await startFakeOpenAi();
-const server = await startWranglerDev({
-  name: "bench",
-  port: 8796,
-  inspectorPort: 9338,
-  settings: {
-    ENVIRONMENT: "test",
-    LOG_LEVEL: "error",
-    DATABASE_URL: stack.DATABASE_URL,
-    UPSTASH_REDIS_REST_URL: stack.UPSTASH_REDIS_REST_URL,
-    UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
-    JWT_SECRET: randomBytes(32).toString("base64url"),
-    OPENAI_API_KEY: "sk-bench",
-    OPENAI_BASE_URL: `${fake.url}/v1`,
-    LLM_PROVIDER_ORDER: "openai",
-    // The benchmark measures latency, not the limits: lift them for its run only.
-    RATE_LIMIT_AUTH_PER_MINUTE: "1000000",
-    RATE_LIMIT_DEFAULT_PER_MINUTE: "1000000",
-    RATE_LIMIT_ACCOUNT_PER_MINUTE: "1000000",
-  },
+const { stack, server, base } = await startBenchApe({
+  OPENAI_API_KEY: "sk-bench",
+  OPENAI_BASE_URL: `${fake.url}/v1`,
+  LLM_PROVIDER_ORDER: "openai",
 });
-const base = `${server.url}/api/v1`;
-
-const post = (url, body, headers = {}) =>
-  fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-const percentile = (samples, p) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
-
-const email = `bench-${randomBytes(4).toString("hex")}@example.com`;
-const password = `bench passphrase ${randomBytes(8).toString("hex")}`;
-const registered = await (await post(`${base}/auth/register`, { email, password })).json();
-const access = registered.tokens.access_token;
-const userId = registered.user.id;
+const { userId, access } = await register(base);
 const created = await post(
   `${base}/users/me/api-keys`,
   { name: "bench", scopes: ["chat", "read"] },
