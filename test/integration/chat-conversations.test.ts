@@ -8,7 +8,8 @@ import { llmFakes } from "../helpers/llm-fakes.js";
 let h: Harness;
 beforeAll(async () => {
   // No provider configured: any model is kept at creation (the fakes are passed per request where it matters).
-  h = await createHarness();
+  // Each test signs up a user of its own: more than the per-address sign-up limit allows in a minute.
+  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
 });
 
 type Conversation = {

@@ -10,7 +10,8 @@ import { llmFakes } from "../helpers/llm-fakes.js";
 // buffer, resume), Postgres, and providers played by the wire fakes.
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness();
+  // Each test signs up a user of its own: more than the per-address sign-up limit allows in a minute.
+  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
 });
 
 type SseEvent = { id: string; event: string; data: unknown };

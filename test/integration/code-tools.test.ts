@@ -8,7 +8,8 @@ import { llmFakes } from "../helpers/llm-fakes.js";
 // OpenAI-compatible fake), parsing and validating the model's JSON, the repair round, streaming, and usage.
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness();
+  // Each test signs up a user of its own: more than the per-address sign-up limit allows in a minute.
+  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
 });
 
 type SentMessage = { role: string; content: string };

@@ -11,7 +11,8 @@ import { llmFakes } from "../helpers/llm-fakes.js";
 // reached through its official SDK.
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness();
+  // Each test signs up a user of its own: more than the per-address sign-up limit allows in a minute.
+  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
 });
 
 const HAIKU = "anthropic.claude-3-haiku-20240307-v1:0";
@@ -65,6 +66,21 @@ describe("routing across providers", () => {
     expect(rows[0]?.tokensInput).toBe(3);
     expect(Number(rows[0]?.costUsd)).toBeGreaterThan(0);
     expect(rows[0]?.requestId).toBe(res.headers.get("x-request-id"));
+  });
+
+  it("falls back when a provider hangs past the attempt timeout, or answers malformed JSON", async () => {
+    const fakes = llmFakes();
+    const { call } = await setUp(
+      fakes.env({ LLM_PROVIDER_ORDER: "groq,openai,bedrock", LLM_MAX_ATTEMPTS: "1", LLM_ATTEMPT_TIMEOUT_MS: "300" }),
+    );
+    await fakes.scriptGroq({ hangMs: 10_000 });
+    await fakes.scriptOpenAi({ malformed: true });
+    const res = await call("/api/v1/openai/chat/completions", chat("anyone awake"));
+    expect(res.status).toBe(200);
+    // Had the hang been waited out, Groq (which answers after it) would have been the one.
+    expect(res.headers.get("x-ape-provider")).toBe("bedrock");
+    expect(await fakes.groqCalls()).toHaveLength(1);
+    expect(await fakes.openAiCalls()).toHaveLength(1);
   });
 
   it("honours a 429's Retry-After by moving on, and keeps away from that provider while it lasts", async () => {
@@ -211,6 +227,24 @@ describe("streaming", () => {
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe("echo: try again elsewhere");
     expect(response.headers.get("x-ape-provider")).toBe("bedrock");
+  });
+
+  it("ends a stream that goes silent after its first token with an error event once the idle time passes", async () => {
+    const fakes = llmFakes();
+    const { client } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq,bedrock", LLM_ATTEMPT_TIMEOUT_MS: "300" }));
+    await fakes.scriptGroq({ reply: "first then silence", chunkDelayMs: 5_000 });
+    const stream = await client.chat.completions.create({
+      model: "auto",
+      messages: [{ role: "user", content: "go quiet" }],
+      stream: true,
+    });
+    let text = "";
+    const error = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    })().catch((e: unknown) => e);
+    expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("STREAM_INTERRUPTED");
+    expect(text).toBe("first");
+    expect(await fakes.bedrockCalls()).toHaveLength(0);
   });
 
   it("ends a stream broken after its first tokens with an error event, without falling back or repeating text", async () => {

@@ -11,7 +11,8 @@ import { createHarness, type Harness, readProblem } from "../helpers/harness.js"
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness();
+  // Each test signs up a user of its own: more than the per-address sign-up limit allows in a minute.
+  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
 });
 
 type Sums = { requests: number; tokens_input: number; tokens_output: number; cost_usd: number; cache_hits: number };
