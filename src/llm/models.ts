@@ -111,3 +111,9 @@ export const compatModels = (ids: string[], contextWindow = 8_192): ModelEntry[]
 /** What a call cost in US dollars. */
 export const costOf = (model: ModelEntry, usage: { inputTokens: number; outputTokens: number }) =>
   (usage.inputTokens * model.priceInPerMillion + usage.outputTokens * model.priceOutPerMillion) / 1_000_000;
+
+/**
+ * Tokens estimated at four characters each: for budgeting a context window, and for usage when a provider
+ * sent no counts (a stream cut short). The same rule for every provider; exact counts come back in usage.
+ */
+export const estimateTokens = (text: string) => Math.ceil(text.length / 4);

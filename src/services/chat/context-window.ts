@@ -1,4 +1,5 @@
 import { ApiError } from "../../lib/errors.js";
+import { estimateTokens } from "../../llm/models.js";
 import type { ChatMessage } from "../../llm/types.js";
 
 /** A stored message that may go into a model's context. */
@@ -19,10 +20,8 @@ export type ContextReport = {
 
 export type WindowPlan = { messages: ChatMessage[]; report: ContextReport; overflow: HistoryMessage[] };
 
-// Four characters a token, plus a few for each message's framing: close enough to budget a window, and the
-// same rule for every provider (the exact count comes back in usage).
+// A few tokens for each message's framing, on top of its text's estimate.
 const PER_MESSAGE = 4;
-export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 const messageTokens = (content: string) => estimateTokens(content) + PER_MESSAGE;
 
 /** The reply's share of a window: the model's output limit, but never more than a quarter of the window. */

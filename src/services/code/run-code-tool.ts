@@ -1,15 +1,10 @@
 import type { z } from "zod";
 import { ApiError } from "../../lib/errors.js";
 import { parseJsonAnswer } from "../../llm/json-answer.js";
+import { estimateTokens } from "../../llm/models.js";
 import type { ChatMessage, FinishReason, LlmRequest, TokenUsage } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
-import {
-  completeForCaller,
-  estimateTokens,
-  type ModelAnswer,
-  type ModelCall,
-  streamForCaller,
-} from "../llm/call-model.js";
+import { completeForCaller, type ModelAnswer, type ModelCall, streamForCaller } from "../llm/call-model.js";
 import type { CodeToolAnswer } from "./schemas.js";
 
 /**

@@ -1,14 +1,14 @@
 import type { UsageService } from "../../db/schema/usage-records.js";
 import { ApiError } from "../../lib/errors.js";
 import { createBreaker } from "../../llm/breaker.js";
-import { costOf, type ModelEntry } from "../../llm/models.js";
+import { costOf, estimateTokens, type ModelEntry } from "../../llm/models.js";
 import { configuredProviders } from "../../llm/providers/index.js";
 import { type RouteOptions, resolveCandidates, routeComplete, routeStream } from "../../llm/router.js";
 import type { FinishReason, LlmEvent, LlmRequest, ProviderId, TokenUsage } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
 import { assertWithinBudget } from "../usage/budget.js";
 import { recordUsage } from "../usage/record-usage.js";
-import { answerCacheKey, isCacheable, readCachedAnswer, storeAnswer } from "./answer-cache.js";
+import { answerCacheKey, type CachedAnswer, isCacheable, readCachedAnswer, storeAnswer } from "./answer-cache.js";
 
 /** A model call on behalf of the caller. */
 export type ModelCall = {
@@ -152,6 +152,24 @@ const account = (
   return { costUsd, work };
 };
 
+/** Records a call answered from cache: the original tokens, at no cost, marked as a hit. */
+const accountCacheHit = (
+  ctx: ServiceContext,
+  hit: { userId: string; call: ModelCall; cached: CachedAnswer; started: number; ttftMs: number | null },
+) => {
+  const { work } = account(ctx, {
+    userId: hit.userId,
+    service: hit.call.service,
+    provider: hit.cached.provider,
+    model: hit.cached.model,
+    usage: hit.cached.usage,
+    cached: true,
+    latencyMs: Date.now() - hit.started,
+    ttftMs: hit.ttftMs,
+  });
+  ctx.defer(work);
+};
+
 /**
  * Asks a model and waits for the whole answer: budget check, cache, routing with fallback, and a usage row
  * written after the response.
@@ -168,17 +186,7 @@ export const completeForCaller = async ({
   const started = Date.now();
   const { userId, options, candidates, cacheKey, cached } = await prepare(ctx, call);
   if (cached) {
-    const { work } = account(ctx, {
-      userId,
-      service: call.service,
-      provider: cached.provider,
-      model: cached.model,
-      usage: cached.usage,
-      cached: true,
-      latencyMs: Date.now() - started,
-      ttftMs: null,
-    });
-    ctx.defer(work);
+    accountCacheHit(ctx, { userId, call, cached, started, ttftMs: null });
     return { ...cached, cached: true, costUsd: 0 };
   }
   const routedResult = await routeComplete(candidates, call.request, options);
@@ -205,9 +213,6 @@ export const completeForCaller = async ({
   return { ...result, provider: routed.provider, model: routed.model.id, cached: false, costUsd };
 };
 
-/** Without a usage event from the provider (a stream cut short), tokens are estimated at four characters each. */
-export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
-
 /**
  * Asks a model for a stream. Resolves once a provider has sent its first token (or the cache answered), so a
  * total failure is still a 502 problem; later failures arrive as an `error` event. Usage is written when the
@@ -223,18 +228,7 @@ export const streamForCaller = async ({
   const started = Date.now();
   const { userId, options, candidates, cacheKey, cached } = await prepare(ctx, call);
   if (cached) {
-    ctx.defer(
-      account(ctx, {
-        userId,
-        service: call.service,
-        provider: cached.provider,
-        model: cached.model,
-        usage: cached.usage,
-        cached: true,
-        latencyMs: Date.now() - started,
-        ttftMs: 0,
-      }).work,
-    );
+    accountCacheHit(ctx, { userId, call, cached, started, ttftMs: 0 });
     const replay = async function* (): AsyncIterable<LlmEvent> {
       yield { type: "text", text: cached.text };
       yield { type: "usage", usage: cached.usage };
