@@ -37,6 +37,10 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          // The module cache hands a cached module to workerd as one WebSocket message, and workerd refuses
+          // messages over 1 MiB (close code 1009), which takes the whole runtime down: pdf.js, SheetJS and
+          // pdf-lib are larger than that once transformed. Transformed afresh, they arrive another way.
+          fsModuleCache: false,
           globalSetup: ["./test/helpers/global-setup.ts"],
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/workers/**/*.test.ts"],
           testTimeout: 20_000,

@@ -74,6 +74,24 @@ export const EnvSchema = z
     USAGE_FLUSH_BATCH: z.coerce.number().int().min(1).max(500).default(50),
     USAGE_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     LLM_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
+    TEXTRACT_ENDPOINT: z.url().optional(),
+    UPSTASH_VECTOR_REST_URL: z.url().optional(),
+    UPSTASH_VECTOR_REST_TOKEN: optionalSecret,
+    EMBEDDING_MODEL: z
+      .string()
+      .regex(/^(openai|bedrock|compat)\/\S+$/, "must be provider/model with provider openai, bedrock or compat")
+      .optional(),
+    DOCUMENT_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(100 * 1024 * 1024)
+      .default(25 * 1024 * 1024),
+    DOCUMENT_QUOTA_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024 * 1024),
     FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
     CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),
     EXTRACTION_QUEUE: binding<Queue>("EXTRACTION_QUEUE", (v) => "send" in v),
@@ -96,6 +114,13 @@ export const EnvSchema = z
           issues.addIssue({ code: "custom", path: [name], message: "is required when BEDROCK_GUARDRAIL_ID is set" });
         }
       }
+    }
+    if (env.UPSTASH_VECTOR_REST_URL && !env.UPSTASH_VECTOR_REST_TOKEN) {
+      issues.addIssue({
+        code: "custom",
+        path: ["UPSTASH_VECTOR_REST_TOKEN"],
+        message: "is required when UPSTASH_VECTOR_REST_URL is set",
+      });
     }
     // SES mail needs its settings at start, not at the first password reset.
     if (env.EMAIL_PROVIDER !== "ses") return;

@@ -19,6 +19,7 @@ export const idPrefixes = [
   "rtk",
   "prt",
   "trn",
+  "doc",
 ] as const;
 
 /** The prefix of one kind of record's id. */

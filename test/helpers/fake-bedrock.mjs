@@ -9,6 +9,12 @@
 //   POST /model/{modelId}/converse          → application/json
 //   POST /model/{modelId}/converse-stream   → application/vnd.amazon.eventstream: messageStart, contentBlockDelta
 //                                             (one per word), contentBlockStop, messageStop, metadata
+//   POST /model/{modelId}/invoke            → InvokeModel, for Amazon Titan Text Embeddings v2 only
+//                                             (amazon.titan-embed-text-v2:0): `{ inputText, dimensions?,
+//                                             normalize?, embeddingTypes? }` → `{ embedding, embeddingsByType,
+//                                             inputTextTokenCount }`, the embedding from fake-openai.mjs's `embed`
+//                                             (meaning-aware, always unit length) at 256, 512 or 1024 (default)
+//                                             dimensions; token count = word count. Scripts apply as for Converse.
 //
 // HTTP/1.1 only: in Node the SDK defaults to NodeHttp2Handler (h2c against an http:// endpoint, which fails with
 // ERR_HTTP2_ERROR here), so Node-side clients pass `requestHandler: new NodeHttpHandler()`. Inside workerd the SDK
@@ -20,6 +26,10 @@ import { createServer } from "node:http";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
 import { createFakeControl } from "./fake-control.mjs";
+import { embed } from "./fake-openai.mjs";
+
+/** The embedding model InvokeModel serves (also under a cross-region prefix such as `us.`). */
+const TITAN_EMBED_V2 = /^([a-z]{2}\.)?amazon\.titan-embed-text-v2:0$/;
 
 /** Words the fake guardrail blocks (ApplyGuardrail), in input and output alike. */
 export const BLOCKED_WORDS = ["forbidden-topic"];
@@ -49,7 +59,7 @@ export const BLOCKED_WORDS = ["forbidden-topic"];
  * @typedef {{
  *   method: string,
  *   path: string,
- *   operation: "Converse" | "ConverseStream" | null,
+ *   operation: "Converse" | "ConverseStream" | "InvokeModel" | null,
  *   modelId: string | null,
  *   headers: string[],
  *   body: unknown,
@@ -194,6 +204,71 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
     );
   };
 
+  /**
+   * InvokeModel for Titan Text Embeddings v2, validated as Bedrock does (the body's JSON schema).
+   * @param {import("node:http").ServerResponse} response @param {string} modelId @param {string} raw
+   * @param {ScriptEntry | undefined} next
+   */
+  const invokeTitan = (response, modelId, raw, next) => {
+    if (!TITAN_EMBED_V2.test(modelId)) {
+      return fail(response, 400, "ValidationException", "The provided model identifier is invalid.");
+    }
+    /** @type {any} */
+    let body;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return fail(
+        response,
+        400,
+        "ValidationException",
+        "Malformed input request, please reformat your input and try again.",
+      );
+    }
+    const text = body?.inputText;
+    if (typeof text !== "string") {
+      return fail(
+        response,
+        400,
+        "ValidationException",
+        "Malformed input request: #: required key [inputText] not found",
+      );
+    }
+    if (text.length === 0) {
+      return fail(
+        response,
+        400,
+        "ValidationException",
+        "Malformed input request: #/inputText: expected minLength: 1, actual: 0",
+      );
+    }
+    const dimensions = body.dimensions ?? 1024;
+    if (![256, 512, 1024].includes(dimensions)) {
+      return fail(
+        response,
+        400,
+        "ValidationException",
+        `Malformed input request: #/dimensions: ${dimensions} is not a valid enum value`,
+      );
+    }
+    if (body.normalize !== undefined && typeof body.normalize !== "boolean") {
+      return fail(response, 400, "ValidationException", "Malformed input request: #/normalize: expected type: Boolean");
+    }
+    const embedding = embed(text, dimensions);
+    const types = Array.isArray(body.embeddingTypes) ? body.embeddingTypes : ["float"];
+    const answer = JSON.stringify({
+      embedding,
+      embeddingsByType: {
+        ...(types.includes("float") ? { float: embedding } : {}),
+        ...(types.includes("binary") ? { binary: embedding.map((x) => (x > 0 ? 1 : 0)) } : {}),
+      },
+      inputTextTokenCount: countTokens(text),
+    });
+    response.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": crypto.randomUUID() });
+    if (next?.breakAfterChunks !== undefined) return response.end(answer.slice(0, Math.ceil(answer.length / 2)));
+    return response.end(answer);
+  };
+
   const server = createServer(async (request, response) => {
     const started = Date.now();
     const { pathname, state } = control.route(request.url);
@@ -221,6 +296,37 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
         return fail(response, 403, "InvalidSignatureException", "The request signature is missing or malformed.");
       }
       return applyGuardrail(response, raw);
+    }
+
+    const invoke = /^\/model\/([^/]+)\/invoke$/.exec(pathname);
+    if (invoke && request.method === "POST") {
+      let invokedModel = /** @type {string} */ (invoke[1]);
+      try {
+        invokedModel = decodeURIComponent(invokedModel);
+      } catch {}
+      /** @type {unknown} */
+      let sent = raw;
+      try {
+        sent = JSON.parse(raw);
+      } catch {}
+      received.push({
+        method: "POST",
+        path: pathname,
+        operation: "InvokeModel",
+        modelId: invokedModel,
+        headers: Object.keys(request.headers).sort(),
+        body: sent,
+      });
+      if (!SIGV4.test(request.headers.authorization ?? "")) {
+        return fail(response, 403, "InvalidSignatureException", "The request signature is missing or malformed.");
+      }
+      const next = takeScript(invokedModel);
+      if (next?.hangMs) {
+        await hang(next.hangMs, response);
+        if (response.destroyed || response.writableEnded) return;
+      }
+      if (next?.status && next.status >= 400) return fail(response, next.status, next.type, next.message);
+      return invokeTitan(response, invokedModel, raw, next);
     }
 
     const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(pathname);

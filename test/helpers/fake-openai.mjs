@@ -1,8 +1,23 @@
 // A local server that speaks the OpenAI-compatible HTTP API (what OpenAI, Groq, Ollama and vLLM serve): model
 // list, chat completions (plain and streamed as server-sent events) and embeddings, so the official SDKs can be
 // driven against it. Answers are deterministic from the request: the assistant says `echo: <last user message>`,
-// token counts are word counts, embeddings are unit vectors seeded by the input text. Tests script failures and
-// replies through POST /__fake/next and read what was sent through GET /__fake/requests.
+// token counts are word counts, embeddings are meaning-aware unit vectors (see `embed` below). Tests script
+// failures and replies through POST /__fake/next and read what was sent through GET /__fake/requests.
+//
+// Embeddings are a bag of concepts, so tests can rely on what is near what: the text's words, lower-cased, stop
+// words dropped ("the", "of", "a", "for", …), lightly stemmed (plural `s`, `ies` → `y`, `ing`, `ed`), each word
+// mapped to its synonym group, if any; every concept is hashed to one dimension with a sign, the vector scaled
+// to unit length. Texts with the same concepts embed identically, texts sharing none are orthogonal (barring a
+// hash collision, rare at the default 256 dimensions; `dimensions` in the request changes the length). Groups:
+//   car automobile vehicle auto · repair fix maintenance maintain service mend · doctor physician medic
+//   clinician · illness disease sickness ailment · buy purchase acquire bought · sell sale sold vend · big large
+//   huge enormous giant · small little tiny minor · fast quick rapid speedy swift · house home dwelling residence
+//   · money cash fund(s) currency · price cost fee charge · invoice bill receipt · contract agreement deal · job
+//   work employment occupation career · child children kid youngster · dog puppy hound · cake dessert pastry ·
+//   chocolate cocoa · recipe cook cuisine · error bug fault defect mistake · start begin commence launch · happy
+//   glad joyful cheerful · sad unhappy sorrowful gloomy
+// So "automobile repair" = "car maintenance", and both are orthogonal to "chocolate cake recipe". A text with no
+// content word at all gets a pseudo-random unit vector seeded by its text.
 //
 // Routes live under /v1 and, for groq-sdk (whose paths are /openai/v1/...), under /openai/v1 as well: the base
 // URL is `${url}/v1` for the openai SDK and plain `url` for groq-sdk. Under a scope (see fake-control.mjs) put
@@ -32,9 +47,6 @@ import { createFakeControl } from "./fake-control.mjs";
  * @typedef {{ method: string, path: string, headers: Record<string, string | string[] | undefined>, body: unknown }} ReceivedRequest
  */
 
-/** Length of every embedding unless the request asks for `dimensions`. */
-export const EMBEDDING_DIMENSIONS = 16;
-
 const DEFAULT_MODELS = ["gpt-4o-mini", "llama-3.3-70b-versatile", "text-embedding-3-small"];
 
 /** @param {string} text */
@@ -55,13 +67,109 @@ const contentText = (content) => {
 };
 
 /**
- * A deterministic unit vector for a text (FNV-1a seed, mulberry32 stream), rounded to float32 so the float and
- * base64 encodings decode to the same numbers.
- * @param {string} text
- * @param {number} dimensions
- * @returns {number[]}
+ * Length of every embedding unless the request asks for `dimensions`: wide enough that the concepts of a few
+ * texts rarely share a dimension, so unrelated topics come out (nearly always exactly) orthogonal.
  */
-export const embed = (text, dimensions = EMBEDDING_DIMENSIONS) => {
+export const EMBEDDING_DIMENSIONS = 256;
+
+/**
+ * The fake's synonym groups: every word of a group is one concept, so "automobile repair" and "car
+ * maintenance" embed to the same vector. Words are matched after lower-casing and light stemming.
+ */
+export const SYNONYMS = [
+  ["car", "automobile", "vehicle", "auto"],
+  ["repair", "fix", "maintenance", "maintain", "service", "mend"],
+  ["doctor", "physician", "medic", "clinician"],
+  ["illness", "disease", "sickness", "ailment"],
+  ["buy", "purchase", "acquire", "bought"],
+  ["sell", "sale", "sold", "vend"],
+  ["big", "large", "huge", "enormous", "giant"],
+  ["small", "little", "tiny", "minor"],
+  ["fast", "quick", "rapid", "speedy", "swift"],
+  ["house", "home", "dwelling", "residence"],
+  ["money", "cash", "fund", "currency"],
+  ["price", "cost", "fee", "charge"],
+  ["invoice", "bill", "receipt"],
+  ["contract", "agreement", "deal"],
+  ["job", "work", "employment", "occupation", "career"],
+  ["child", "children", "kid", "youngster"],
+  ["dog", "puppy", "hound"],
+  ["cake", "dessert", "pastry"],
+  ["chocolate", "cocoa"],
+  ["recipe", "cook", "cuisine"],
+  ["error", "bug", "fault", "defect", "mistake"],
+  ["start", "begin", "commence", "launch"],
+  ["happy", "glad", "joyful", "cheerful"],
+  ["sad", "unhappy", "sorrowful", "gloomy"],
+];
+
+/** Words that carry no topic, dropped before embedding. */
+export const STOP_WORDS = new Set(
+  (
+    "a an the of and or to in on for with by at as is are was were be been being it its this that these those " +
+    "from into about my your our their his her i we you they he she how what which who whom do does did can " +
+    "could will would should may might must not no so if then than but also just very"
+  ).split(" "),
+);
+
+/** @type {Map<string, string>} word → its group's first word */
+const CONCEPT_OF = new Map(SYNONYMS.flatMap((group) => group.map((word) => [word, /** @type {string} */ (group[0])])));
+
+/**
+ * The forms light stemming may reduce a word to, most likely first: strip `ies` (→ `y`), `ing`, `ed` (also
+ * keeping an `e`: "purchased" → "purchase"), a doubled final consonant, and a plural `s` (not `ss`).
+ * @param {string} word
+ */
+const stems = (word) => {
+  const out = [];
+  if (word.length > 4 && word.endsWith("ies")) out.push(`${word.slice(0, -3)}y`);
+  for (const suffix of ["ing", "ed"]) {
+    if (word.length > suffix.length + 2 && word.endsWith(suffix)) {
+      const stem = word.slice(0, -suffix.length);
+      out.push(stem, `${stem}e`);
+      if (/([^aeiou])\1$/.test(stem)) out.push(stem.slice(0, -1));
+    }
+  }
+  if (word.length > 3 && word.endsWith("s") && !word.endsWith("ss")) out.push(word.slice(0, -1));
+  return out;
+};
+
+/**
+ * The concepts of a text, with counts: its words lower-cased, stop words dropped, each word (or the first of
+ * its stems) mapped to its synonym group, else to its first stem, else kept as it is.
+ * @param {string} text
+ * @returns {Map<string, number>}
+ */
+export const concepts = (text) => {
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    if (STOP_WORDS.has(word)) continue;
+    const forms = [word, ...stems(word)];
+    const concept = forms.map((form) => CONCEPT_OF.get(form)).find(Boolean) ?? forms[1] ?? word;
+    if (STOP_WORDS.has(concept)) continue;
+    counts.set(concept, (counts.get(concept) ?? 0) + 1);
+  }
+  return counts;
+};
+
+/** FNV-1a of a string, then a final mix so nearby strings land far apart. @param {string} text */
+const hash = (text) => {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+};
+
+/**
+ * A deterministic pseudo-random unit vector for a text (FNV-1a seed, mulberry32 stream): what a text without
+ * a single content word embeds to.
+ * @param {string} text @param {number} dimensions
+ */
+const randomUnit = (text, dimensions) => {
   let seed = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(text)) seed = Math.imul(seed ^ byte, 0x01000193) >>> 0;
   const next = () => {
@@ -71,9 +179,29 @@ export const embed = (text, dimensions = EMBEDDING_DIMENSIONS) => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const raw = Array.from({ length: dimensions }, () => next() * 2 - 1);
-  const norm = Math.sqrt(raw.reduce((sum, x) => sum + x * x, 0)) || 1;
-  return raw.map((x) => Math.fround(x / norm));
+  return Array.from({ length: dimensions }, () => next() * 2 - 1);
+};
+
+/**
+ * A deterministic, meaning-aware unit vector for a text: a bag of its {@link concepts}, each hashed into one
+ * dimension with a sign (feature hashing) and weighted by its count, then scaled to unit length and rounded to
+ * float32 (so the float and base64 encodings decode to the same numbers). So texts with the same concepts
+ * embed alike whatever their wording ("automobile repair" = "car maintenance"), texts sharing some concepts
+ * are near, and texts sharing none are orthogonal unless two concepts happen to share a dimension (rare at
+ * the default 256). A text with no content word gets a pseudo-random unit vector seeded by its text.
+ * @param {string} text
+ * @param {number} dimensions
+ * @returns {number[]}
+ */
+export const embed = (text, dimensions = EMBEDDING_DIMENSIONS) => {
+  const raw = new Array(dimensions).fill(0);
+  for (const [concept, count] of concepts(text)) {
+    const h = hash(concept);
+    raw[h % dimensions] += (h & 0x80000000 ? -1 : 1) * count;
+  }
+  const vector = raw.some((x) => x !== 0) ? raw : randomUnit(text, dimensions);
+  const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0)) || 1;
+  return vector.map((x) => Math.fround(x / norm));
 };
 
 /** @param {number[]} vector */

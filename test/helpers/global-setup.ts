@@ -17,15 +17,20 @@ import { startUpstashBridge } from "../../scripts/stack/upstash-bridge.mjs";
 import { startFakeBedrock } from "./fake-bedrock.mjs";
 import { startFakeOpenAi } from "./fake-openai.mjs";
 import { startFakeSes } from "./fake-ses.mjs";
+import { startFakeTextract } from "./fake-textract.mjs";
+import { startFakeUpstashVector } from "./fake-upstash-vector.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
     stackBindings: Record<string, string>;
     templateDatabase: string;
+    testRunId: string;
     spareRedisControl: string;
     fakeSesUrl: string;
     fakeBedrockUrl: string;
     fakeOpenAiUrl: string;
+    fakeTextractUrl: string;
+    fakeUpstashVectorUrl: string;
   }
 }
 
@@ -41,7 +46,13 @@ export default async function setup(project: TestProject) {
   const stale = await admin.query<{ datname: string }>(
     "select datname from pg_database where datname like 'ape_t\\_%'",
   );
-  for (const row of stale.rows) await admin.query(`drop database if exists "${row.datname}" with (force)`);
+  // Databases of earlier runs, by the creation time in their names; a run going on beside this one (another
+  // terminal, a benchmark) keeps its own.
+  const cutoff = Date.now() / 1000 - 3 * 3600;
+  for (const row of stale.rows) {
+    const created = Number(/^ape_t_(\d+)_/.exec(row.datname)?.[1] ?? 0);
+    if (created < cutoff) await admin.query(`drop database if exists "${row.datname}" with (force)`);
+  }
   const template = await admin.query("select 1 from pg_database where datname = $1", [TEMPLATE_DATABASE]);
   if (template.rowCount === 0) await admin.query(`create database "${TEMPLATE_DATABASE}"`);
   await admin.end();
@@ -101,19 +112,35 @@ export default async function setup(project: TestProject) {
     JWT_SECRET: randomBytes(32).toString("base64url"),
   });
   project.provide("templateDatabase", TEMPLATE_DATABASE);
+  const runId = randomBytes(4).toString("hex");
+  project.provide("testRunId", runId);
   const fakeSes = await startFakeSes();
   project.provide("fakeSesUrl", fakeSes.url);
   const fakeBedrock = await startFakeBedrock();
   project.provide("fakeBedrockUrl", fakeBedrock.url);
   const fakeOpenAi = await startFakeOpenAi();
   project.provide("fakeOpenAiUrl", fakeOpenAi.url);
+  const fakeTextract = await startFakeTextract();
+  project.provide("fakeTextractUrl", fakeTextract.url);
+  const fakeUpstashVector = await startFakeUpstashVector();
+  project.provide("fakeUpstashVectorUrl", fakeUpstashVector.url);
   project.provide("spareRedisControl", `http://127.0.0.1:${controlPort}`);
 
   return async () => {
+    // This run's databases go with it (by the run id in their names); another run's stay.
+    const cleaner = new pg.Client({ connectionString: env.DIRECT_DATABASE_URL.replace(/\/[^/]+$/, "/postgres") });
+    await cleaner.connect();
+    const mine = await cleaner.query<{ datname: string }>("select datname from pg_database where datname like $1", [
+      `ape\\_t\\_%\\_${runId}\\_%`,
+    ]);
+    for (const row of mine.rows) await cleaner.query(`drop database if exists "${row.datname}" with (force)`);
+    await cleaner.end();
     await new Promise((resolve) => control.close(resolve));
     await fakeSes.close();
     await fakeBedrock.close();
     await fakeOpenAi.close();
+    await fakeTextract.close();
+    await fakeUpstashVector.close();
     for (const pending of spares.values()) {
       const spare = await pending;
       await spare.close();

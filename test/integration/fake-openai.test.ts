@@ -102,7 +102,7 @@ describe("the OpenAI-compatible fake through the openai SDK", () => {
     const first = await client.embeddings.create({ model, input: ["alpha beta", "gamma"] });
     const again = await client.embeddings.create({ model, input: ["alpha beta", "gamma"], encoding_format: "float" });
     expect(first.data).toHaveLength(2);
-    expect(first.data[0]?.embedding).toHaveLength(16);
+    expect(first.data[0]?.embedding).toHaveLength(256);
     expect(first.data[0]?.embedding).toEqual(again.data[0]?.embedding);
     expect(first.data[0]?.embedding).not.toEqual(first.data[1]?.embedding);
     const norm = Math.hypot(...(first.data[0]?.embedding ?? []));

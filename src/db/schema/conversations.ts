@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, pgTable, text, varchar } from "drizzle-orm/pg-core";
+import { boolean, index, pgTable, text, varchar } from "drizzle-orm/pg-core";
 import { createdAt, idColumn, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
@@ -19,6 +19,8 @@ export const conversations = pgTable(
     systemPrompt: text("system_prompt"),
     /** Documents whose passages ground the answers (the documents module). */
     documentIds: text("document_ids").array().notNull().default(sql`'{}'::text[]`),
+    /** Grounded in every document the owner has (`document_ids: "all"`), now and later. */
+    allDocuments: boolean("all_documents").notNull().default(false),
     /** A summary of the turns before `summary_through` (a message id), made when history outgrew the window. */
     summary: text("summary"),
     summaryThrough: text("summary_through"),

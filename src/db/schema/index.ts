@@ -5,6 +5,7 @@
 export * from "./api-keys.js";
 export * from "./audit-logs.js";
 export * from "./conversations.js";
+export * from "./documents.js";
 export * from "./extraction-jobs.js";
 export * from "./messages.js";
 export * from "./password-reset-tokens.js";

@@ -14,6 +14,17 @@ export const messageRoles = ["user", "assistant", "system"] as const;
 /** One of `messageRoles`. */
 export type MessageRole = (typeof messageRoles)[number];
 
+/** One numbered citation of a grounded answer: `[n]` in the text points at this passage of a document. */
+export type MessageCitation = {
+  n: number;
+  document_id: string;
+  filename: string;
+  page: number;
+  char_start: number;
+  char_end: number;
+  quote: string;
+};
+
 /**
  * The turns of a conversation, in `created_at` order. `tokens_used` and `model_used` are filled for assistant
  * replies.
@@ -33,6 +44,8 @@ export const messages = pgTable(
     finishReason: varchar("finish_reason", { length: 30 }),
     /** Why a failed turn failed: `{ code, message }`. */
     error: jsonb("error").$type<{ code: string; message: string }>(),
+    /** A grounded answer's numbered citations: `[n]` in the content maps to the passage it came from. */
+    citations: jsonb("citations").$type<MessageCitation[]>(),
     createdAt: createdAt(),
   },
   (t) => [
