@@ -10,11 +10,15 @@ import { registerAuthRoutes } from "./routes/v1/auth/index.js";
 import { registerChatRoutes } from "./routes/v1/chat/index.js";
 import { registerCodeRoutes } from "./routes/v1/code/index.js";
 import { registerDocsRoutes } from "./routes/v1/docs/index.js";
+import { registerDocumentRoutes } from "./routes/v1/documents/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
 import { createOpenAiRoutes } from "./routes/v1/openai/index.js";
 import { registerUserRoutes } from "./routes/v1/users/index.js";
 
 export const API_BASE = "/api/v1";
+
+/** Room for a multipart upload's boundaries and part headers above the file's own size limit. */
+const UPLOAD_OVERHEAD_BYTES = 64 * 1024;
 
 /**
  * Builds APE's API: middleware in order, every module's routes, the OpenAPI document and the docs page.
@@ -48,13 +52,27 @@ export const buildApp = () => {
     }),
   );
   api.use("*", accessLog());
-  api.use("*", bodyGuard());
+  // Uploads take any media type (the bytes decide what a file is) and their own, larger size limit.
+  api.use(
+    "*",
+    bodyGuard({
+      rule: (c) =>
+        c.req.method === "POST" && c.req.path === `${API_BASE}/documents`
+          ? {
+              accept: ["*/*"],
+              maxBytes: c.var.ctx.env.DOCUMENT_MAX_BYTES + UPLOAD_OVERHEAD_BYTES,
+              tooLarge: "DOCUMENT_TOO_LARGE",
+            }
+          : undefined,
+    }),
+  );
 
   registerHealthRoutes(api);
   registerAuthRoutes(api);
   registerUserRoutes(api);
   registerChatRoutes(api);
   registerCodeRoutes(api);
+  registerDocumentRoutes(api);
   api.route("/openai", createOpenAiRoutes());
   registerDocsRoutes(api);
 

@@ -1,7 +1,6 @@
 import { checkEnv, type RawEnv } from "../src/env.js";
 import { createLogger } from "../src/lib/log.js";
-import { generateRequestId } from "../src/middleware/request-id.js";
-import { createServiceContext } from "../src/services/context.js";
+import { withBackgroundContext } from "../src/services/background-context.js";
 import { flushUsage } from "../src/services/usage/record-usage.js";
 
 /**
@@ -17,24 +16,10 @@ export const runScheduled = async (rawEnv: RawEnv) => {
     log.error("environment invalid", { problems: check.problems });
     return;
   }
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const deferred: Promise<unknown>[] = [];
-  const ctx = createServiceContext({
-    env: check.env,
-    log,
-    requestId: generateRequestId(),
-    client: { ip: null, userAgent: null },
-    cleanup: (close) => cleanups.push(close),
-    defer: (work) => deferred.push(work),
-    audit: () => {},
-  });
   try {
-    const moved = await flushUsage({ ctx });
+    const moved = await withBackgroundContext({ env: check.env, log }, (ctx) => flushUsage({ ctx }));
     if (moved > 0) log.info("usage flushed", { events: moved });
   } catch (error) {
     log.error("usage flush failed; the events stay queued", { error });
-  } finally {
-    await Promise.allSettled(deferred);
-    await Promise.allSettled(cleanups.map((close) => close()));
   }
 };

@@ -34,9 +34,10 @@ export const base64url = (data: Uint8Array) =>
 export const fromBase64url = (text: string) =>
   Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
 
-/** SHA-256 of a string, as lower-case hex: how APE stores tokens and keys it must look up but never read back. */
-export const sha256Hex = async (text: string) => {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+/** SHA-256 of a string (its UTF-8) or of bytes, as lower-case hex: how APE stores tokens and keys it must look up but never read back. */
+export const sha256Hex = async (data: string | Uint8Array) => {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 };
 

@@ -1,7 +1,11 @@
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../lib/errors.js";
 import type { InitVariables } from "./init.js";
+
+/** A route's own body rule: the media types it takes and its size limit (default: JSON, `MAX_BODY_BYTES`). */
+export type BodyRule = { accept?: string[]; maxBytes?: number; tooLarge?: "PAYLOAD_TOO_LARGE" | "DOCUMENT_TOO_LARGE" };
 
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -18,21 +22,24 @@ const isJson = (type: string) => type === "application/json" || /^application\/[
  * JSON that does not parse answers 400 `MALFORMED_JSON`. The parsed JSON is cached by Hono, so the route's
  * validator does not parse it again.
  * @example
- * app.use("/api/v1/*", bodyGuard({ accept: ["application/json"] }));
+ * app.use("/api/v1/*", bodyGuard({ rule: (c) => (c.req.path === "/api/v1/files" ? { maxBytes: 10_000_000 } : undefined) }));
  */
-export const bodyGuard = (options: { accept?: (path: string) => string[] } = {}) => {
-  const accept = options.accept ?? (() => ["application/json"]);
+export const bodyGuard = (
+  options: { rule?: (c: Context<{ Variables: InitVariables }>) => BodyRule | undefined } = {},
+) => {
   return createMiddleware<{ Variables: InitVariables }>(async (c, next) => {
     if (!METHODS_WITH_BODY.has(c.req.method) || !hasBody(c.req.raw)) return next();
+    const rule = options.rule?.(c);
+    const maxBytes = rule?.maxBytes ?? c.var.ctx.env.MAX_BODY_BYTES;
     const limit = bodyLimit({
-      maxSize: c.var.ctx.env.MAX_BODY_BYTES,
+      maxSize: maxBytes,
       onError: () => {
-        throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${c.var.ctx.env.MAX_BODY_BYTES} bytes.`);
+        throw new ApiError(rule?.tooLarge ?? "PAYLOAD_TOO_LARGE", `The body is larger than ${maxBytes} bytes.`);
       },
     });
     return limit(c, async () => {
       const type = mediaType(c.req.header("content-type"));
-      const accepted = accept(c.req.path);
+      const accepted = rule?.accept ?? ["application/json"];
       const allowed = accepted.some((candidate) =>
         candidate === "application/json" ? isJson(type) : candidate === "*/*" || candidate === type,
       );
@@ -43,7 +50,7 @@ export const bodyGuard = (options: { accept?: (path: string) => string[] } = {})
           { headers: { "accept-post": accepted.join(", ") } },
         );
       }
-      if (isJson(type)) {
+      if (isJson(type) && !rule?.accept) {
         try {
           await c.req.json();
         } catch (error) {

@@ -7,12 +7,14 @@ import { inject } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import type { RawEnv } from "../../src/env.js";
+import { createJobQueues } from "./job-queues.js";
 
 const withDatabase = (url: string, database: string) => url.replace(/\/[^/?]+(\?|$)/, `/${database}$1`);
 
 /** Creates an empty, migrated database for one test file and returns its connection string. */
 export const createTestDatabase = async () => {
-  const name = `ape_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  // The creation time in the name lets a later run drop what a crashed run left, and leave a concurrent run's.
+  const name = `ape_t_${Math.floor(Date.now() / 1000)}_${inject("testRunId")}_${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
   const admin = createDatabase(withDatabase(env.DATABASE_URL, "postgres"));
   try {
     await admin.pool.query(`create database "${name}" template "${inject("templateDatabase")}"`);
@@ -32,7 +34,8 @@ export type Harness = Awaited<ReturnType<typeof createHarness>>;
  */
 export const createHarness = async (overrides: Record<string, unknown> = {}) => {
   const databaseUrl = await createTestDatabase();
-  const testEnv: RawEnv = { ...env, DATABASE_URL: databaseUrl, ...overrides };
+  const queues = createJobQueues();
+  const testEnv: RawEnv = { ...env, DATABASE_URL: databaseUrl, ...queues.bindings(), ...overrides };
   const { root } = buildApp();
   // Each harness is a client of its own address (one of 16 million, so two never meet), and the per-IP
   // limits of one test file never touch another's. The address is only a header value; nothing is sent to it.
@@ -88,7 +91,13 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
       await close();
     }
   };
-  return { env: testEnv, databaseUrl, ip, request, settled, json, bearer, signUp, withDb };
+  /**
+   * Runs the queued background jobs (document ingestion, …) through APE's real queue handler with this
+   * harness's environment, retries included, until none wait.
+   */
+  const runJobs = (options: Parameters<typeof queues.drain>[1] & { env?: Record<string, unknown> } = {}) =>
+    queues.drain({ ...testEnv, ...options.env }, options);
+  return { env: testEnv, databaseUrl, ip, request, settled, json, bearer, signUp, withDb, queues, runJobs };
 };
 
 /** Asserts nothing by itself: reads a problem+json body with its content type, for expectations. */

@@ -45,6 +45,17 @@ describe("the authorisation kit over every protected route", () => {
     // A scope no route of the document takes yet (code and chat routes exist): move it when extraction lands.
     const narrowKey = await createKey(victim.tokens.access_token, ["extraction"]);
     const intruder = await h.signUp();
+    const victimDocumentText = `victim's document ${crypto.randomUUID()}`;
+    const form = new FormData();
+    form.set("file", new File([victimDocumentText], "victim.txt", { type: "text/plain" }));
+    const victimDocument = (await (
+      await h.request("/api/v1/documents", {
+        method: "POST",
+        headers: h.bearer(victim.tokens.access_token),
+        body: form,
+      })
+    ).json()) as { id: string };
+    await h.runJobs();
 
     const forged = await forgedTokens({ id: victim.id, sessionId: claims?.sid ?? "" });
     const refused = [401];
@@ -68,7 +79,14 @@ describe("the authorisation kit over every protected route", () => {
       {
         name: "another user's token",
         headers: h.bearer(intruder.tokens.access_token),
-        expect: (op) => (op.path.includes("{") ? [404] : [200, 201, 204, 400, 403, 409]),
+        // A search naming documents (the example's id is nobody's) answers 404 like any id not theirs; an
+        // upload (the example body, stored as the intruder's own text file) is 202.
+        expect: (op) =>
+          op.path.includes("{")
+            ? [404]
+            : op.path.endsWith("/documents/search")
+              ? [404]
+              : [200, 201, 202, 204, 400, 403, 409],
       },
     ];
 
@@ -80,8 +98,9 @@ describe("the authorisation kit over every protected route", () => {
         "/api/v1/users/me/api-keys/{id}": victimKey.id,
         // Also the id of every route under it (messages, stream, cancel).
         "/api/v1/chat/conversations/{id}": victimConversation.id,
+        "/api/v1/documents/{id}": victimDocument.id,
       },
-      secrets: [victim.email, victimKey.key, victimTitle],
+      secrets: [victim.email, victimKey.key, victimTitle, victimDocumentText],
     });
     expect(operations).toBeGreaterThanOrEqual(7);
     expect(surprises).toEqual([]);
@@ -94,6 +113,18 @@ describe("the authorisation kit over every protected route", () => {
     });
     expect(kept.status).toBe(200);
     expect(await kept.json()).toMatchObject({ title: victimTitle, message_count: 0 });
+    // Nor did they delete, retry or read the victim's document; another user's search never finds it.
+    const keptDocument = await h.request(`/api/v1/documents/${victimDocument.id}`, {
+      headers: h.bearer(victimKey.key),
+    });
+    expect(await keptDocument.json()).toMatchObject({ status: "ready", attempts: 1 });
+    // (The kit signed the intruder out last; another user searches.)
+    const searcher = await h.signUp();
+    const theirSearch = await h.request(
+      "/api/v1/documents/search",
+      h.json("POST", { query: victimDocumentText, k: 5 }, h.bearer(searcher.tokens.access_token)),
+    );
+    expect(await theirSearch.json()).toMatchObject({ results: [] });
   });
 
   it("answers another user's key id with 404, exactly as an id that does not exist", async () => {

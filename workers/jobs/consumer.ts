@@ -1,28 +1,64 @@
-import { checkEnv, type RawEnv } from "../../src/env.js";
-import { createLogger } from "../../src/lib/log.js";
-import { type JobOutcome, type QueueMessage, QueueMessageSchema } from "./messages.js";
+import { checkEnv, type Env, type RawEnv } from "../../src/env.js";
+import { createLogger, type Logger } from "../../src/lib/log.js";
+import { withBackgroundContext } from "../../src/services/background-context.js";
+import { failDeadLetteredDocument, ingestDocument } from "../../src/services/documents/ingest.js";
+import { type JobOutcome, MAX_RETRIES, type QueueMessage, QueueMessageSchema } from "./messages.js";
 
-const handle = async (message: QueueMessage): Promise<JobOutcome> => {
+type Delivery = { queue: string; attempts: number; messageId: string };
+
+const handle = async (message: QueueMessage, env: Env, log: Logger, delivery: Delivery): Promise<JobOutcome> => {
   switch (message.kind) {
     case "system.ping":
       return { ok: true };
+    case "document.ingest":
+      return withBackgroundContext({ env, log, requestId: `job_${delivery.messageId}` }, (ctx) =>
+        ingestDocument({
+          ctx,
+          documentId: message.documentId,
+          delivery: { attempts: delivery.attempts, last: delivery.attempts > (MAX_RETRIES[delivery.queue] ?? 0) },
+        }),
+      );
+  }
+};
+
+/** What a dead-lettered message leaves behind: the job it was for is marked failed, so nobody waits on it. */
+const handleDeadLetter = async (body: unknown, env: Env, log: Logger) => {
+  const parsed = QueueMessageSchema.safeParse(body);
+  if (!parsed.success) return;
+  const message = parsed.data;
+  if (message.kind === "document.ingest") {
+    await withBackgroundContext({ env, log }, (ctx) =>
+      failDeadLetteredDocument({ ctx, documentId: message.documentId }),
+    );
   }
 };
 
 /**
- * The queue handler for every APE queue. Dead-letter queues are logged and acknowledged; other messages are
- * parsed, and one of an unknown kind or version is retried until the queue moves it to its dead-letter queue,
- * where it stays visible instead of vanishing.
+ * The queue handler for every APE queue. Messages are parsed, and one of an unknown kind or version is retried
+ * until the queue moves it to its dead-letter queue, where it stays visible instead of vanishing. Messages on
+ * a dead-letter queue are logged, their job marked failed, and acknowledged.
  * @example
  * export default { fetch, queue: handleQueueBatch };
  */
 export const handleQueueBatch = async (batch: MessageBatch<unknown>, rawEnv: RawEnv): Promise<void> => {
   const check = checkEnv(rawEnv);
   const log = createLogger({ level: check.ok ? check.env.LOG_LEVEL : "info", fields: { queue: batch.queue } });
+  if (!check.ok) {
+    log.error("environment invalid; messages wait", { problems: check.problems });
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  const env = check.env;
   for (const message of batch.messages) {
     if (batch.queue.endsWith("-dlq")) {
       log.error("message dead-lettered", { messageId: message.id, attempts: message.attempts });
-      message.ack();
+      try {
+        await handleDeadLetter(message.body, env, log);
+        message.ack();
+      } catch (error) {
+        log.error("dead letter not recorded", { messageId: message.id, error });
+        message.retry({ delaySeconds: 30 });
+      }
       continue;
     }
     const parsed = QueueMessageSchema.safeParse(message.body);
@@ -31,8 +67,9 @@ export const handleQueueBatch = async (batch: MessageBatch<unknown>, rawEnv: Raw
       message.retry();
       continue;
     }
+    const delivery = { queue: batch.queue, attempts: message.attempts, messageId: message.id };
     try {
-      const outcome = await handle(parsed.data);
+      const outcome = await handle(parsed.data, env, log, delivery);
       if (outcome.ok) message.ack();
       else {
         log.warn("job failed, will retry", { messageId: message.id, kind: parsed.data.kind, error: outcome.error });

@@ -6,9 +6,21 @@ import { z } from "zod";
  */
 export const QueueMessageSchema = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("system.ping"), sentAt: z.iso.datetime() }),
+  z.object({ v: z.literal(1), kind: z.literal("document.ingest"), documentId: z.string().startsWith("doc_") }),
 ]);
 
 export type QueueMessage = z.infer<typeof QueueMessageSchema>;
 
 /** What handling one message came to: done, or failed and worth another try after a delay. */
 export type JobOutcome = { ok: true } | { ok: false; error: string; retryAfterSeconds?: number };
+
+/**
+ * Retries each queue allows before its dead-letter queue (wrangler.toml's `max_retries`, which is not visible
+ * to the Worker at run time): a handler gives its final answer on the delivery after the last retry.
+ */
+export const MAX_RETRIES: Record<string, number> = {
+  "ape-extraction": 5,
+  "ape-research": 5,
+  "ape-documents": 5,
+  "ape-webhooks": 10,
+};

@@ -1,0 +1,55 @@
+import type { HonoRequest } from "hono";
+import { ApiError } from "../../../lib/errors.js";
+
+/** A file as it arrived: its bytes, the name and the media type the client gave (both only hints). */
+export type Upload = { bytes: Uint8Array; filename?: string | undefined; declaredType?: string | undefined };
+
+const mediaType = (value: string | undefined) => value?.split(";")[0]?.trim().toLowerCase() || undefined;
+
+/** `attachment; filename="a.pdf"` or the RFC 5987 `filename*=UTF-8''a.pdf` of a Content-Disposition header. */
+const filenameFromDisposition = (header: string | undefined) => {
+  if (!header) return undefined;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header)?.[1];
+  if (extended) {
+    try {
+      return decodeURIComponent(extended.trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return /filename\s*=\s*"?([^";]+)"?/i.exec(header)?.[1]?.trim();
+};
+
+/**
+ * Reads an upload from a request: a multipart form's `file` part (with an optional `filename` field), or the
+ * raw body with its Content-Type and a name from `?filename=` or Content-Disposition. Hono caches the body,
+ * so the route's form validator and this read share one parse.
+ * @example
+ * const upload = await readUpload(c.req, c.req.valid("query").filename);
+ */
+export const readUpload = async (request: HonoRequest, queryFilename: string | undefined): Promise<Upload> => {
+  const type = mediaType(request.header("content-type"));
+  if (type === "multipart/form-data") {
+    const form = await request.formData();
+    const file = form.get("file");
+    if (!(file instanceof File)) {
+      throw new ApiError("VALIDATION_FAILED", "body.file: a multipart upload needs a `file` part holding the file.", {
+        extensions: { errors: [{ path: "body.file", message: "must be a file" }] },
+      });
+    }
+    const named = form.get("filename");
+    return {
+      bytes: new Uint8Array(await file.arrayBuffer()),
+      filename: (typeof named === "string" && named) || file.name || queryFilename,
+      declaredType: mediaType(file.type),
+    };
+  }
+  if (type === "application/x-www-form-urlencoded") {
+    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the file as multipart/form-data or as the raw body.");
+  }
+  return {
+    bytes: new Uint8Array(await request.arrayBuffer()),
+    filename: queryFilename ?? filenameFromDisposition(request.header("content-disposition")),
+    declaredType: type,
+  };
+};

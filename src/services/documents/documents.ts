@@ -1,0 +1,266 @@
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import {
+  type DocumentKind,
+  type DocumentRow,
+  type DocumentStatus,
+  documentPages,
+  documents,
+} from "../../db/schema/index.js";
+import { documentObjectKey } from "../../integrations/files.js";
+import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
+import { sha256Hex } from "../../lib/crypto.js";
+import { ApiError } from "../../lib/errors.js";
+import { isId, newId } from "../../lib/ids.js";
+import type { ServiceContext } from "../context.js";
+import { detectKind } from "./extract/detect.js";
+import { enqueueIngestion } from "./queue.js";
+
+const requireUser = (ctx: ServiceContext) => {
+  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
+  return ctx.caller.userId;
+};
+
+// The same answer for an id that is malformed, unknown or someone else's, so ids reveal nothing.
+const notFound = (id: string) => new ApiError("NOT_FOUND", `No document ${id}.`);
+
+/** A document as the API shows it. */
+export const publicDocument = (row: DocumentRow) => ({
+  id: row.id,
+  filename: row.filename,
+  kind: row.kind,
+  media_type: row.mediaType,
+  size_bytes: row.sizeBytes,
+  sha256: row.sha256,
+  status: row.status,
+  pages: row.pages,
+  characters: row.characters,
+  chunks: row.chunkCount,
+  ocr_pages: row.ocrPages,
+  embedding_model: row.embeddingModel,
+  attempts: row.attempt,
+  error: row.error ? { code: row.error.code, message: row.error.message, retryable: row.error.retryable } : null,
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+  ready_at: row.readyAt?.toISOString() ?? null,
+});
+
+export type PublicDocument = ReturnType<typeof publicDocument>;
+
+/** The safe part of a caller's file name: no path, no control characters, at most 255 characters. */
+const cleanFilename = (name: string | undefined, kind: DocumentKind) => {
+  const base = (name ?? "").split(/[\\/]/).pop() ?? "";
+  const cleaned = base
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is removed
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .trim()
+    .slice(0, 255);
+  return cleaned || `document.${kind === "markdown" ? "md" : kind === "image" ? "img" : kind}`;
+};
+
+/**
+ * Stores an upload and queues its ingestion. The kind is decided by the bytes (a PDF named `.txt` is a PDF);
+ * a file over `DOCUMENT_MAX_BYTES` is 413 `DOCUMENT_TOO_LARGE`, one that would take the owner past
+ * `DOCUMENT_QUOTA_BYTES` is 413 `STORAGE_QUOTA_EXCEEDED`, a kind APE cannot read is 415.
+ * The row is written first (as `pending`), then the object, then the queue message: a failure at any step
+ * leaves either nothing or a row that says what failed and can be retried.
+ * @example
+ * const doc = await uploadDocument({ ctx, input: { bytes, filename: "report.pdf", declaredType: "application/pdf" } });
+ */
+export const uploadDocument = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { bytes: Uint8Array; filename?: string | undefined; declaredType?: string | undefined };
+}) => {
+  const userId = requireUser(ctx);
+  const { bytes } = input;
+  const limit = ctx.env.DOCUMENT_MAX_BYTES;
+  if (bytes.byteLength > limit) {
+    throw new ApiError("DOCUMENT_TOO_LARGE", `The file is ${bytes.byteLength} bytes; a document may be ${limit}.`);
+  }
+  if (bytes.byteLength === 0) throw new ApiError("BAD_REQUEST", "The file is empty.");
+  const detected = await detectKind({ bytes, filename: input.filename, declaredType: input.declaredType });
+  if (!detected) {
+    throw new ApiError(
+      "UNSUPPORTED_DOCUMENT_TYPE",
+      "The file is none of the kinds APE reads: PDF, PNG, JPEG, TIFF, CSV, XLSX, HTML, Markdown or plain text (UTF-8).",
+    );
+  }
+  const id = newId("doc");
+  const objectKey = documentObjectKey(userId, id);
+  const quota = ctx.env.DOCUMENT_QUOTA_BYTES;
+  // The quota check and the insert are one statement, so two uploads at once cannot both squeeze past it.
+  const inserted = await ctx.db.execute<{ id: string }>(sql`
+    insert into documents (id, user_id, filename, kind, media_type, size_bytes, sha256, object_key)
+    select ${id}, ${userId}, ${cleanFilename(input.filename, detected.kind)}, ${detected.kind},
+           ${detected.mediaType}, ${bytes.byteLength}, ${await sha256Hex(bytes)}, ${objectKey}
+    where (select coalesce(sum(size_bytes), 0) from documents where user_id = ${userId}) + ${bytes.byteLength}
+          <= ${quota}
+    returning id`);
+  if (inserted.rows.length === 0) {
+    throw new ApiError(
+      "STORAGE_QUOTA_EXCEEDED",
+      `Storing ${bytes.byteLength} more bytes would pass the account's quota of ${quota} bytes; delete documents to make room.`,
+    );
+  }
+  try {
+    await ctx.env.FILES.put(objectKey, bytes, {
+      httpMetadata: { contentType: detected.mediaType },
+      customMetadata: { userId, documentId: id },
+    });
+  } catch (error) {
+    await ctx.db.delete(documents).where(eq(documents.id, id));
+    throw error;
+  }
+  await enqueueIngestion(ctx, { documentId: id, userId });
+  ctx.audit({ action: "document.upload", resourceType: "document", resourceId: id });
+  return publicDocument(await loadOwned(ctx, userId, id));
+};
+
+const loadOwned = async (ctx: ServiceContext, userId: string, id: string) => {
+  if (!isId("doc", id)) throw notFound(id);
+  const [row] = await ctx.db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.id, id), eq(documents.userId, userId)))
+    .limit(1);
+  if (!row) throw notFound(id);
+  return row;
+};
+
+/**
+ * The owner check every document route starts with: the caller's document, or 404 `NOT_FOUND` when the id
+ * is malformed, unknown or another user's (the same answer for all three).
+ */
+export const requireDocument = async ({ ctx, id }: { ctx: ServiceContext; id: string }) =>
+  loadOwned(ctx, requireUser(ctx), id);
+
+/** One of the caller's documents. */
+export const getDocument = async ({ ctx, id }: { ctx: ServiceContext; id: string }) =>
+  publicDocument(await requireDocument({ ctx, id }));
+
+/** The caller's documents, newest first, cursor-paginated, optionally of one status and kind. */
+export const listDocuments = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: {
+    limit: number;
+    cursor?: string | undefined;
+    status?: DocumentStatus | undefined;
+    kind?: DocumentKind | undefined;
+  };
+}) => {
+  const userId = requireUser(ctx);
+  const rows = await ctx.db
+    .select()
+    .from(documents)
+    .where(
+      and(
+        eq(documents.userId, userId),
+        input.cursor ? lt(documents.id, input.cursor) : undefined,
+        input.status ? eq(documents.status, input.status) : undefined,
+        input.kind ? eq(documents.kind, input.kind) : undefined,
+      ),
+    )
+    .orderBy(desc(documents.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map(publicDocument),
+    next_cursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+};
+
+/**
+ * A ready document's extracted text, page by page (a page range keeps large documents in reach). Before it
+ * is ready there is no text: 409 `DOCUMENT_NOT_READY` with its status.
+ */
+export const getDocumentText = async ({
+  ctx,
+  id,
+  input,
+}: {
+  ctx: ServiceContext;
+  id: string;
+  input: { from_page: number; limit: number };
+}) => {
+  const row = await requireDocument({ ctx, id });
+  if (row.status !== "ready") {
+    throw new ApiError("DOCUMENT_NOT_READY", `Document ${id} is ${row.status}; its text is there once it is ready.`, {
+      extensions: { status: row.status },
+    });
+  }
+  const pages = await ctx.db
+    .select()
+    .from(documentPages)
+    .where(and(eq(documentPages.documentId, id), sql`${documentPages.page} >= ${input.from_page}`))
+    .orderBy(asc(documentPages.page))
+    .limit(input.limit + 1);
+  const shown = pages.slice(0, input.limit);
+  return {
+    document_id: id,
+    pages: shown.map((page) => ({
+      page: page.page,
+      label: page.label,
+      ocr: page.ocr === 1,
+      text: page.text,
+    })),
+    total_pages: row.pages ?? 0,
+    next_page: pages.length > input.limit ? (pages.at(-1)?.page ?? null) : null,
+  };
+};
+
+/**
+ * Deletes a document with everything made from it: the R2 object, its pages and chunks (by cascade) and its
+ * vectors. The row goes first, so an ingestion still running finds nothing to commit to and writes nothing.
+ */
+export const deleteDocument = async ({ ctx, id }: { ctx: ServiceContext; id: string }) => {
+  const userId = requireUser(ctx);
+  const row = await loadOwned(ctx, userId, id);
+  await ctx.db.delete(documents).where(and(eq(documents.id, id), eq(documents.userId, userId)));
+  await Promise.all([
+    ctx.env.FILES.delete(row.objectKey),
+    createVectorStore(ctx).deleteByPrefix(userDocumentsNamespace(userId), `${id}#`),
+  ]);
+  ctx.audit({ action: "document.delete", resourceType: "document", resourceId: id });
+};
+
+/**
+ * Runs a failed document's ingestion again from the start (a finished or running one is 409 `CONFLICT`).
+ */
+export const retryDocument = async ({ ctx, id }: { ctx: ServiceContext; id: string }) => {
+  const userId = requireUser(ctx);
+  await loadOwned(ctx, userId, id);
+  const [row] = await ctx.db
+    .update(documents)
+    .set({ status: "pending", error: null, leaseUntil: null })
+    .where(and(eq(documents.id, id), eq(documents.userId, userId), eq(documents.status, "failed")))
+    .returning();
+  if (!row) throw new ApiError("CONFLICT", `Document ${id} has not failed, so there is nothing to retry.`);
+  await enqueueIngestion(ctx, { documentId: id, userId });
+  ctx.audit({ action: "document.retry", resourceType: "document", resourceId: id });
+  return publicDocument(row);
+};
+
+/**
+ * Which of `ids` are the caller's documents; any other id is 404 `NOT_FOUND` (malformed, unknown and someone
+ * else's alike). For conversations and searches that name documents.
+ */
+export const requireDocumentIds = async ({ ctx, ids }: { ctx: ServiceContext; ids: string[] }) => {
+  const userId = requireUser(ctx);
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return unique;
+  const bad = unique.find((id) => !isId("doc", id));
+  if (bad) throw notFound(bad);
+  const rows = await ctx.db
+    .select({ id: documents.id })
+    .from(documents)
+    .where(and(eq(documents.userId, userId), inArray(documents.id, unique)));
+  const found = new Set(rows.map((row) => row.id));
+  const missing = unique.find((id) => !found.has(id));
+  if (missing) throw notFound(missing);
+  return unique;
+};
