@@ -15,6 +15,9 @@ export type RoomConversation = {
   systemPrompt: string | null;
   summary: string | null;
   summaryThrough: string | null;
+  /** Documents whose passages ground each answer (a copy taken before grounding existed has neither). */
+  documentIds?: string[];
+  allDocuments?: boolean;
 };
 
 /** A message of the room's copy of the history (user messages and answers that were not failures). */

@@ -17,7 +17,7 @@ type Conversation = {
   title: string | null;
   model: string;
   system_prompt: string | null;
-  document_ids: string[];
+  document_ids: string[] | "all";
   created_at: string;
   updated_at: string;
 };
@@ -47,7 +47,17 @@ const signedIn = async () => {
 
 describe("conversations", () => {
   it("starts a conversation with defaults, and with every field", async () => {
-    const { start, create } = await signedIn();
+    const { start, create, auth } = await signedIn();
+    const upload = async (text: string) => {
+      const form = new FormData();
+      form.set("file", new File([text], "notes.txt", { type: "text/plain" }));
+      return (
+        (await (await h.request("/api/v1/documents", { method: "POST", headers: auth, body: form })).json()) as {
+          id: string;
+        }
+      ).id;
+    };
+    const [first, second] = [await upload("first notes"), await upload("second notes")];
     const plain = await start();
     expect(plain).toMatchObject({
       title: null,
@@ -63,15 +73,20 @@ describe("conversations", () => {
       title: "  Lisbon offsite  ",
       model: "groq/llama-3.3-70b-versatile",
       system_prompt: "Be brief.",
-      document_ids: ["doc_1", "doc_2", "doc_1"],
+      document_ids: [first, second, first],
     });
     expect(full.status).toBe(201);
     expect(await full.json()).toMatchObject({
       title: "Lisbon offsite",
       model: "groq/llama-3.3-70b-versatile",
       system_prompt: "Be brief.",
-      document_ids: ["doc_1", "doc_2"],
+      document_ids: [first, second],
     });
+    // Grounded in everything the user has, now and later.
+    expect((await start({ document_ids: "all" })).document_ids).toBe("all");
+    // A document that is not the caller's (here: nobody's) is 404, like any id not theirs.
+    const missing = await readProblem(await create({ document_ids: [first, newId("doc")] }));
+    expect([missing.status, missing.body.code]).toEqual([404, "NOT_FOUND"]);
   });
 
   it("refuses a model no configured provider answers to, and keeps any model when none is configured", async () => {

@@ -5,6 +5,7 @@ import { isId } from "../../lib/ids.js";
 import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
 import type { ServiceContext } from "../context.js";
+import { requireDocumentIds } from "../documents/documents.js";
 import { destroyRoom, roomOf } from "./room-client.js";
 
 const requireUser = (ctx: ServiceContext) => {
@@ -45,7 +46,7 @@ const baseConversation = (row: Conversation) => ({
   title: row.title,
   model: row.model,
   system_prompt: row.systemPrompt,
-  document_ids: row.documentIds,
+  document_ids: row.allDocuments ? ("all" as const) : row.documentIds,
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 });
@@ -79,6 +80,7 @@ export const publicMessage = (row: Message) => ({
   status: row.status,
   finish_reason: row.finishReason,
   error: row.error ?? null,
+  citations: row.citations ?? null,
   created_at: row.createdAt.toISOString(),
 });
 
@@ -100,6 +102,12 @@ export const requireConversation = async ({ ctx, id }: { ctx: ServiceContext; id
   return row;
 };
 
+/** The columns `document_ids` sets: its ids (each the caller's, else 404) or "all". */
+const groundingOf = async (ctx: ServiceContext, documentIds: string[] | "all") =>
+  documentIds === "all"
+    ? { documentIds: [], allDocuments: true }
+    : { documentIds: await requireDocumentIds({ ctx, ids: documentIds }), allDocuments: false };
+
 /**
  * Starts a conversation for the caller. The model is checked against the configured providers now, so a
  * typo is a 400 here rather than on the first message.
@@ -115,11 +123,12 @@ export const createConversation = async ({
     title?: string | undefined;
     model: string;
     system_prompt?: string | undefined;
-    document_ids: string[];
+    document_ids: string[] | "all";
   };
 }) => {
   const userId = requireUser(ctx);
   assertKnownModel(ctx, input.model);
+  const grounding = await groundingOf(ctx, input.document_ids);
   const [row] = await ctx.db
     .insert(conversations)
     .values({
@@ -127,7 +136,7 @@ export const createConversation = async ({
       title: input.title ?? null,
       model: input.model,
       systemPrompt: input.system_prompt ?? null,
-      documentIds: [...new Set(input.document_ids)],
+      ...grounding,
     })
     .returning();
   if (!row) throw new Error("conversation insert returned nothing");
@@ -192,15 +201,22 @@ export const updateConversation = async ({
 }: {
   ctx: ServiceContext;
   id: string;
-  input: { title?: string | null | undefined; model?: string | undefined; system_prompt?: string | null | undefined };
+  input: {
+    title?: string | null | undefined;
+    model?: string | undefined;
+    system_prompt?: string | null | undefined;
+    document_ids?: string[] | "all" | undefined;
+  };
 }) => {
   const userId = requireUser(ctx);
   if (!isId("conv", id)) throw notFound(id);
   if (input.model !== undefined) assertKnownModel(ctx, input.model);
+  const grounding = input.document_ids !== undefined ? await groundingOf(ctx, input.document_ids) : {};
   const changes = {
     ...(input.title !== undefined ? { title: input.title } : {}),
     ...(input.model !== undefined ? { model: input.model } : {}),
     ...(input.system_prompt !== undefined ? { systemPrompt: input.system_prompt } : {}),
+    ...grounding,
   };
   if (Object.keys(changes).length > 0) {
     const [row] = await ctx.db
@@ -210,11 +226,7 @@ export const updateConversation = async ({
       .returning({ id: conversations.id });
     if (!row) throw notFound(id);
     // The room's copy of what turns need follows the record.
-    await roomOf(ctx, id).updateConversation({
-      ...(input.title !== undefined ? { title: input.title } : {}),
-      ...(input.model !== undefined ? { model: input.model } : {}),
-      ...(input.system_prompt !== undefined ? { systemPrompt: input.system_prompt } : {}),
-    });
+    await roomOf(ctx, id).updateConversation(changes);
     ctx.audit({
       action: "conversation.update",
       resourceType: "conversation",

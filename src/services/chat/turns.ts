@@ -1,17 +1,25 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { RoomConversation, RoomMessage } from "../../../workers/conversation-room.js";
 import { conversations, messages } from "../../db/schema/index.js";
-import type { Message, MessageStatus } from "../../db/schema/messages.js";
+import type { Message, MessageCitation, MessageStatus } from "../../db/schema/messages.js";
 import { ApiError, errorCatalogue } from "../../lib/errors.js";
 import { isId, newId } from "../../lib/ids.js";
 import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
 import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
-import type { FinishReason, TokenUsage } from "../../llm/types.js";
+import type { ChatMessage, FinishReason, TokenUsage } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
 import { completeForCaller, streamForCaller } from "../llm/call-model.js";
 import { type ContextReport, type HistoryMessage, planWindow, replyBudget } from "./context-window.js";
 import { publicMessage, requireConversation } from "./conversations.js";
+import {
+  GROUNDING_RULE,
+  type GroundingSource,
+  isGrounded,
+  resolveCitations,
+  retrieveSources,
+  sourcesBlock,
+} from "./grounding.js";
 import { type RoomClient, roomOf } from "./room-client.js";
 
 /** What a turn knows of its conversation: the room's copy, and its id. */
@@ -36,6 +44,7 @@ const storeMessage = async (
     tokensUsed?: number | null;
     finishReason?: string | null;
     error?: { code: string; message: string } | null;
+    citations?: MessageCitation[] | null;
   },
 ) => {
   const [row] = await ctx.db.insert(messages).values(values).returning();
@@ -78,6 +87,8 @@ const hydrateRoom = async (ctx: ServiceContext, room: RoomClient, conversationId
       systemPrompt: row.systemPrompt,
       summary: row.summary,
       summaryThrough: row.summaryThrough,
+      documentIds: row.documentIds,
+      allDocuments: row.allDocuments,
     },
     await loadHistory(ctx, row.id),
   );
@@ -139,8 +150,16 @@ const summarise = async (ctx: ServiceContext, conversation: Conversation, overfl
 };
 
 /** The model's messages for this turn, summarising older turns first when they no longer fit. */
-const buildContext = async (ctx: ServiceContext, conversation: Conversation, model: string, all: RoomMessage[]) => {
-  const { windowTokens, replyTokens } = windowOf(ctx, model);
+const buildContext = async (
+  ctx: ServiceContext,
+  conversation: Conversation,
+  model: string,
+  all: RoomMessage[],
+  reservedTokens = 0,
+) => {
+  const { windowTokens: fullWindow, replyTokens } = windowOf(ctx, model);
+  // Room for what the turn adds after planning (a grounded turn's passages).
+  const windowTokens = Math.max(fullWindow - reservedTokens, replyTokens + 1);
   let current = conversation;
   const through = current.summaryThrough;
   let history = through ? all.filter((message) => message.id > through) : all;
@@ -155,6 +174,20 @@ const buildContext = async (ctx: ServiceContext, conversation: Conversation, mod
     window = { ...replanned, report: { ...replanned.report, messages_summarised: folded } };
   }
   return { ...window, replyTokens };
+};
+
+/**
+ * A grounded turn's messages: the citation rule joins the system messages, and the passages go, as delimited
+ * data, at the top of the user's question (the last message).
+ */
+const groundMessages = (messages: ChatMessage[], block: string): ChatMessage[] => {
+  const last = messages.at(-1);
+  if (last?.role !== "user") return messages;
+  return [
+    { role: "system", content: GROUNDING_RULE },
+    ...messages.slice(0, -1),
+    { role: "user", content: `${block}\n\n${last.content}` },
+  ];
 };
 
 /** The size check before anything is stored: a message that cannot fit any window is refused up front. */
@@ -231,8 +264,15 @@ const runTurn = async (options: {
   let cancelled = false;
   let modelUsed: string | null = null;
   let thrown: ApiError | null = null;
+  let sources: GroundingSource[] = [];
   try {
-    context = await buildContext(ctx, conversation, model, options.history);
+    const grounding = { documentIds: conversation.documentIds ?? [], allDocuments: conversation.allDocuments ?? false };
+    if (isGrounded(grounding)) {
+      sources = await retrieveSources(ctx, { userId: conversation.ownerId, question: userMessage.content, grounding });
+    }
+    const passages = sources.length > 0 ? sourcesBlock(sources) : null;
+    context = await buildContext(ctx, conversation, model, options.history, passages?.tokens ?? 0);
+    if (passages) context = { ...context, messages: groundMessages(context.messages, passages.block) };
     // Not awaited: calls on one stub arrive in order, so the event keeps its place without holding the turn.
     room
       .append(turnId, [{ name: "context", data: context.report }])
@@ -292,6 +332,9 @@ const runTurn = async (options: {
     if (!modelUsed) await room.dropMessage(userMessage.id);
   }
   const status: MessageStatus = cancelled ? "cancelled" : failure ? "failed" : "complete";
+  // Citations are checked by code: each [n] must name a passage this turn retrieved, or it is dropped.
+  const grounded = sources.length > 0 ? resolveCitations(text, sources) : null;
+  if (grounded) text = grounded.content;
   let assistant: Message;
   try {
     await options.storingUserMessage;
@@ -304,6 +347,7 @@ const runTurn = async (options: {
       tokensUsed: usage ? usage.inputTokens + usage.outputTokens : null,
       finishReason: cancelled ? "cancelled" : (finish ?? (failure ? "error" : null)),
       error: failure,
+      citations: grounded?.citations ?? null,
     });
   } catch (error) {
     // Postgres could not take the turn: the room's copy may now say more than the record, so it goes.
@@ -326,6 +370,7 @@ const runTurn = async (options: {
         { name: "usage", data: { tokens_input: usage.inputTokens, tokens_output: usage.outputTokens } },
       ]);
     }
+    if (grounded) await room.append(turnId, [{ name: "citations", data: { citations: grounded.citations } }]);
     await room.append(turnId, [
       failure
         ? { name: "error", data: { ...failure, message_id: assistant.id } }

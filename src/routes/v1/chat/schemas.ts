@@ -32,6 +32,26 @@ const systemPrompt = z
     example: "You are a concise travel planner. Answer in bullet points.",
   });
 
+const documentIds = z.union([z.array(z.string().min(1).max(100)).max(MAX_DOCUMENT_IDS), z.literal("all")]).openapi({
+  description: `Documents whose passages ground the answers, each answer citing them as \`[n]\`: up to ${MAX_DOCUMENT_IDS} ids of your documents (another id is 404), \`all\` for every document you have now or later, or empty for none.`,
+  example: "all",
+});
+
+export const CitationSchema = z
+  .object({
+    n: z.number().int().openapi({ description: "The number the answer cites it by, as `[n]`.", example: 1 }),
+    document_id: z.string().openapi({ description: "The cited document.", example: "doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z" }),
+    filename: z.string().openapi({ description: "Its name.", example: "lease.pdf" }),
+    page: z.number().int().openapi({ description: "The page the passage is on.", example: 2 }),
+    char_start: z.number().int().openapi({ description: "Where the passage starts in the page's text.", example: 0 }),
+    char_end: z.number().int().openapi({ description: "Where it ends.", example: 96 }),
+    quote: z.string().openapi({
+      description: "The passage (up to about 400 characters).",
+      example: "Either party may end the lease early by paying a termination fee of two months rent.",
+    }),
+  })
+  .openapi("Citation");
+
 export const ConversationSchema = z
   .object({
     id: z.string().openapi({ description: "The conversation's id.", example: CONVERSATION_ID }),
@@ -44,9 +64,10 @@ export const ConversationSchema = z
       description: "Instructions the model receives before every turn, if any.",
       example: "You are a concise travel planner. Answer in bullet points.",
     }),
-    document_ids: z.array(z.string()).openapi({
-      description: "Documents whose passages ground the answers; empty for none.",
-      example: [],
+    document_ids: z.union([z.array(z.string()), z.literal("all")]).openapi({
+      description:
+        "Documents whose passages ground the answers (each answer cites them as `[n]`): a list of ids, `all` for every document you have, or empty for none.",
+      example: ["doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z"],
     }),
     created_at: z.string().openapi({ description: "When it was started.", example: "2026-11-25T10:30:00.000Z" }),
     updated_at: z.string().openapi({ description: "When it last changed.", example: "2026-11-25T10:45:00.000Z" }),
@@ -91,14 +112,7 @@ export const CreateConversationBodySchema = z
     title: title.optional(),
     model: model.default("auto"),
     system_prompt: systemPrompt.optional(),
-    document_ids: z
-      .array(z.string().min(1).max(100))
-      .max(MAX_DOCUMENT_IDS)
-      .default([])
-      .openapi({
-        description: `Documents whose passages ground the answers, at most ${MAX_DOCUMENT_IDS}; omit for none.`,
-        example: [],
-      }),
+    document_ids: documentIds.default([]),
   })
   .openapi("CreateConversationRequest");
 
@@ -113,6 +127,7 @@ export const UpdateConversationBodySchema = z
         description: `New instructions for every turn, at most ${MAX_SYSTEM_PROMPT_LENGTH} characters; null clears them.`,
         example: "You are a concise travel planner.",
       }),
+    document_ids: documentIds.optional(),
   })
   .openapi("UpdateConversationRequest");
 
@@ -158,6 +173,11 @@ export const MessageSchema = z
       .nullable()
       .openapi({ description: "Why the model stopped, when it says.", example: "stop" }),
     error: MessageErrorSchema.nullable().openapi({ description: "Why a failed answer failed.", example: null }),
+    citations: z.array(CitationSchema).nullable().openapi({
+      description:
+        "A grounded answer's citations: each `[n]` in `content` names one. Checked by code: a number that named no retrieved passage was removed. Null for answers that were not grounded.",
+      example: null,
+    }),
     created_at: z.string().openapi({ description: "When it was written.", example: "2026-11-25T10:30:00.000Z" }),
   })
   .openapi("Message");
