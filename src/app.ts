@@ -11,6 +11,7 @@ import { registerChatRoutes } from "./routes/v1/chat/index.js";
 import { registerCodeRoutes } from "./routes/v1/code/index.js";
 import { registerDocsRoutes } from "./routes/v1/docs/index.js";
 import { registerDocumentRoutes } from "./routes/v1/documents/index.js";
+import { registerExtractionRoutes } from "./routes/v1/extraction/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
 import { createOpenAiRoutes } from "./routes/v1/openai/index.js";
 import { registerUserRoutes } from "./routes/v1/users/index.js";
@@ -73,6 +74,7 @@ export const buildApp = () => {
   registerChatRoutes(api);
   registerCodeRoutes(api);
   registerDocumentRoutes(api);
+  registerExtractionRoutes(api);
   api.route("/openai", createOpenAiRoutes());
   registerDocsRoutes(api);
 

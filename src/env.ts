@@ -92,6 +92,10 @@ export const EnvSchema = z
       .int()
       .positive()
       .default(1024 * 1024 * 1024),
+    FETCH_ALLOW_HOSTS: csv.default([]),
+    FETCH_DNS_RESOLVER_URL: z.url().default("https://cloudflare-dns.com/dns-query"),
+    FIRECRAWL_API_KEY: optionalSecret,
+    FIRECRAWL_API_URL: z.url().default("https://api.firecrawl.dev"),
     FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
     CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),
     EXTRACTION_QUEUE: binding<Queue>("EXTRACTION_QUEUE", (v) => "send" in v),

@@ -42,8 +42,9 @@ describe("the authorisation kit over every protected route", () => {
       method: "DELETE",
       headers: h.bearer(victim.tokens.access_token),
     });
-    // A scope no route of the document takes yet (code and chat routes exist): move it when extraction lands.
-    const narrowKey = await createKey(victim.tokens.access_token, ["extraction"]);
+    // A scope no route of the document takes yet (chat, code, documents and extraction routes exist): move it
+    // when research lands.
+    const narrowKey = await createKey(victim.tokens.access_token, ["research"]);
     const intruder = await h.signUp();
     const victimDocumentText = `victim's document ${crypto.randomUUID()}`;
     const form = new FormData();
