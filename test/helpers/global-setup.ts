@@ -15,8 +15,11 @@ import { stackUp } from "../../scripts/stack/index.mjs";
 import { startRedisServer, stopRedisServer } from "../../scripts/stack/redis.mjs";
 import { startUpstashBridge } from "../../scripts/stack/upstash-bridge.mjs";
 import { startFakeBedrock } from "./fake-bedrock.mjs";
+import { startFakeDns } from "./fake-dns.mjs";
+import { startFakeFirecrawl } from "./fake-firecrawl.mjs";
 import { startFakeOpenAi } from "./fake-openai.mjs";
 import { startFakeSes } from "./fake-ses.mjs";
+import { startFakeSites } from "./fake-sites.mjs";
 import { startFakeTextract } from "./fake-textract.mjs";
 import { startFakeUpstashVector } from "./fake-upstash-vector.mjs";
 
@@ -31,6 +34,10 @@ declare module "vitest" {
     fakeOpenAiUrl: string;
     fakeTextractUrl: string;
     fakeUpstashVectorUrl: string;
+    fakeFirecrawlUrl: string;
+    fakeDnsUrl: string;
+    fakeSitesUrl: string;
+    fakeSitesAltUrl: string;
   }
 }
 
@@ -124,6 +131,14 @@ export default async function setup(project: TestProject) {
   project.provide("fakeTextractUrl", fakeTextract.url);
   const fakeUpstashVector = await startFakeUpstashVector();
   project.provide("fakeUpstashVectorUrl", fakeUpstashVector.url);
+  const fakeFirecrawl = await startFakeFirecrawl();
+  project.provide("fakeFirecrawlUrl", fakeFirecrawl.url);
+  const fakeDns = await startFakeDns();
+  project.provide("fakeDnsUrl", fakeDns.url);
+  // Two origins of the same sites (see fake-sites.mjs): the second stands for a target kept out of FETCH_ALLOW_HOSTS.
+  const fakeSites = await startFakeSites();
+  project.provide("fakeSitesUrl", fakeSites.url);
+  project.provide("fakeSitesAltUrl", fakeSites.altUrl);
   project.provide("spareRedisControl", `http://127.0.0.1:${controlPort}`);
 
   return async () => {
@@ -141,6 +156,9 @@ export default async function setup(project: TestProject) {
     await fakeOpenAi.close();
     await fakeTextract.close();
     await fakeUpstashVector.close();
+    await fakeFirecrawl.close();
+    await fakeDns.close();
+    await fakeSites.close();
     for (const pending of spares.values()) {
       const spare = await pending;
       await spare.close();
