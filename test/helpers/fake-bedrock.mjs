@@ -337,17 +337,7 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
     } catch {
       modelId = match?.[1] ?? null;
     }
-    /** @type {unknown} */
-    let body = null;
-    let invalidJson = false;
-    if (raw !== "") {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        invalidJson = true;
-        body = raw;
-      }
-    }
+    const { body, invalidJson } = control.parseJson(raw);
     received.push({
       method: request.method ?? "GET",
       path: pathname,

@@ -75,6 +75,20 @@ export const createFakeControl = () => {
       return { pathname: match?.[2] ?? path, state };
     },
 
+    /**
+     * A request body read as JSON: the value (null for an empty body), or, when it does not parse, the raw text
+     * with `invalidJson` set, so a fake can answer the way its service does.
+     * @param {string} raw @returns {{ body: any, invalidJson: boolean }}
+     */
+    parseJson: (raw) => {
+      if (raw === "") return { body: null, invalidJson: false };
+      try {
+        return { body: JSON.parse(raw), invalidJson: false };
+      } catch {
+        return { body: raw, invalidJson: true };
+      }
+    },
+
     /** @param {import("node:http").IncomingMessage} request @returns {Promise<string>} */
     read: (request) =>
       new Promise((resolve, reject) => {

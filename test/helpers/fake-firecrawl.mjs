@@ -426,16 +426,7 @@ export const startFakeFirecrawl = ({ port = 0, pageSize = 10 } = {}) => {
     const query = Object.fromEntries(url.searchParams);
     const route = `${request.method} ${pathname.replace(/^\/v2\/(crawl|extract)\/[^/]+$/, "/v2/$1/{id}")}`;
     const routePath = route.slice(route.indexOf(" ") + 1);
-    /** @type {any} */
-    let body = null;
-    let invalidJson = false;
-    if (raw !== "") {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        invalidJson = true;
-      }
-    }
+    const { body, invalidJson } = control.parseJson(raw);
     const authorization = request.headers.authorization ?? null;
     state.received.push({
       method: request.method ?? "GET",

@@ -417,17 +417,7 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunk
 
     // groq-sdk prefixes every path with /openai.
     const path = pathname.replace(/^\/openai(?=\/v1\/)/, "");
-    /** @type {unknown} */
-    let body = null;
-    let invalidJson = false;
-    if (raw !== "") {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        invalidJson = true;
-        body = raw;
-      }
-    }
+    const { body, invalidJson } = control.parseJson(raw);
     const headers = { ...request.headers };
     if (headers.authorization !== undefined) headers.authorization = "Bearer [redacted]";
     received.push({ method: request.method ?? "GET", path: pathname, headers, body });

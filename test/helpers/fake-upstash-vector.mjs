@@ -413,17 +413,7 @@ export const startFakeUpstashVector = async (port = 0) => {
       return fail(response, 400, "Invalid namespace");
     }
     const all = /\?(.*&)?all(&|=|$)/.test(request.url ?? "");
-    /** @type {unknown} */
-    let body = null;
-    let invalidJson = false;
-    if (raw !== "") {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        invalidJson = true;
-        body = raw;
-      }
-    }
+    const { body, invalidJson } = control.parseJson(raw);
     state.received.push({ method: request.method ?? "GET", path: pathname, command, namespace, body });
 
     if (request.headers.authorization !== `Bearer ${FAKE_UPSTASH_VECTOR_TOKEN}`) {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { documentChunks, documents } from "../../db/schema/index.js";
 import { createEmbedder } from "../../integrations/embeddings.js";
 import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
@@ -49,6 +49,14 @@ const chunkColumns = {
   content: documentChunks.content,
 };
 
+/** Chunks of one user's ready documents that also meet `conditions`: every retriever starts here. */
+const readyChunks = (ctx: ServiceContext, userId: string, ...conditions: Array<SQL | undefined>) =>
+  ctx.db
+    .select(chunkColumns)
+    .from(documentChunks)
+    .innerJoin(documents, eq(documents.id, documentChunks.documentId))
+    .where(and(eq(documentChunks.userId, userId), eq(documents.status, "ready"), ...conditions));
+
 /**
  * Full-text candidates: Postgres's English stemming, any of the query's words (a passage with more of them,
  * closer together, ranks higher), over the owner's ready documents. Needs no model, so it always works.
@@ -63,18 +71,12 @@ const textCandidates = async (
   // by length): ts_rank_cd alone lets a passage that repeats one common word ("table" eight times) beat the
   // one holding the rare words the question is about.
   const coverage = sql`(select count(*) from unnest(tsvector_to_array(to_tsvector('english', ${input.query}))) as q(lexeme) where ${documentChunks.search} @@ quote_literal(q.lexeme)::tsquery)`;
-  return ctx.db
-    .select(chunkColumns)
-    .from(documentChunks)
-    .innerJoin(documents, eq(documents.id, documentChunks.documentId))
-    .where(
-      and(
-        eq(documentChunks.userId, input.userId),
-        eq(documents.status, "ready"),
-        input.documentIds ? inArray(documentChunks.documentId, input.documentIds) : undefined,
-        sql`${documentChunks.search} @@ ${tsquery}`,
-      ),
-    )
+  return readyChunks(
+    ctx,
+    input.userId,
+    input.documentIds ? inArray(documentChunks.documentId, input.documentIds) : undefined,
+    sql`${documentChunks.search} @@ ${tsquery}`,
+  )
     .orderBy(sql`${coverage} desc`, sql`ts_rank_cd(${documentChunks.search}, ${tsquery}, 1) desc`, documentChunks.id)
     .limit(input.limit);
 };
@@ -97,20 +99,14 @@ const vectorCandidates = async (
   if (matches.length === 0) return [];
   // The store answers ids; the chunks come from Postgres, filtered by owner and readiness again, so a stale
   // vector of a deleted or re-ingested document never surfaces.
-  const rows = await ctx.db
-    .select(chunkColumns)
-    .from(documentChunks)
-    .innerJoin(documents, eq(documents.id, documentChunks.documentId))
-    .where(
-      and(
-        eq(documentChunks.userId, input.userId),
-        eq(documents.status, "ready"),
-        inArray(
-          documentChunks.id,
-          matches.map((match) => match.id),
-        ),
-      ),
-    );
+  const rows = await readyChunks(
+    ctx,
+    input.userId,
+    inArray(
+      documentChunks.id,
+      matches.map((match) => match.id),
+    ),
+  );
   const byId = new Map(rows.map((row) => [row.id, row]));
   return matches.flatMap((match) => byId.get(match.id) ?? []);
 };
