@@ -17,15 +17,23 @@
 //                                                     stage=body, sends headers and a first chunk, then waits
 //   ANY  /status/<code>                               answers <code> with a short text body
 //   ANY  /echo                                        answers JSON of the method, headers and body it got
+//   GET  /site/<host>/<path>                          <path> of the small website of <host> (SITES below),
+//                                                     written as if it were at that host's own origin root:
+//                                                     its links and Locations are root-relative, its rules at
+//                                                     /site/<host>/robots.txt. A test reaches it through a
+//                                                     fetcher that maps http://<host>/<path> here (an unknown
+//                                                     host or path is a 404)
 //   anything else                                     404, text/html
-// Test-only, per scope: GET /__fake/requests (the log, below), POST /__fake/reset.
+//   GET  <path>                                       a page the test registered for its scope (below)
+// Test-only, per scope: GET /__fake/requests (the log, below), POST /__fake/reset, POST /__fake/pages.
 import { createServer } from "node:http";
 import { createFakeControl } from "./fake-control.mjs";
 
 /**
  * One request as received. `path` is without the scope prefix, `query` the raw search string ("" or "?…"),
- * `body` the first 64 KiB of the body as text; `sent` counts the body bytes the fake wrote, and `left` turns
- * true when the client closed the connection before the answer's end (it stopped reading, or gave up).
+ * `body` the first 64 KiB of the body as text, `at` when it arrived (Date.now()); `sent` counts the body
+ * bytes the fake wrote, and `left` turns true when the client closed the connection before the answer's end
+ * (it stopped reading, or gave up).
  * @typedef {{
  *   listener: "main" | "alt",
  *   method: string,
@@ -35,6 +43,7 @@ import { createFakeControl } from "./fake-control.mjs";
  *   body: string,
  *   sent: number,
  *   left: boolean,
+ *   at: number,
  * }} ReceivedRequest
  */
 
@@ -42,6 +51,163 @@ const CHUNK = 64 * 1024;
 
 /** @param {string} text */
 const escapeHtml = (text) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+/** @typedef {{ status: number, type: string, body: string, location?: string }} SiteAnswer */
+
+/** @param {string} title @param {string} body @param {string} [head] @returns {SiteAnswer} */
+const sitePage = (title, body, head = "") => ({
+  status: 200,
+  type: "text/html; charset=utf-8",
+  body: `<!doctype html><html><head><title>${title}</title>${head}</head><body>${body}</body></html>`,
+});
+/** Anchors to each href, as given. @param {string[]} hrefs */
+const anchors = (...hrefs) => hrefs.map((href) => `<a href="${href}">${escapeHtml(href)}</a>`).join(" ");
+/** @param {string} body @returns {SiteAnswer} */
+const robotsTxt = (body) => ({ status: 200, type: "text/plain", body });
+/** @param {number} status @param {string} location @returns {SiteAnswer} */
+const siteRedirect = (status, location) => ({ status, type: "text/plain", body: "Moved", location });
+/** @param {Record<string, SiteAnswer>} pages */
+const staticSite = (pages) => {
+  const byPath = new Map(Object.entries(pages));
+  return (/** @type {string} */ path) => byPath.get(path);
+};
+/**
+ * A static site that also answers /go?to=<url> with a 302 to <url>, as given.
+ * @param {Record<string, SiteAnswer>} pages
+ */
+const withRedirect = (pages) => {
+  const site = staticSite(pages);
+  return (/** @type {string} */ path, /** @type {URLSearchParams} */ query) =>
+    path === "/go" ? siteRedirect(302, query.get("to") ?? "/") : site(path);
+};
+
+/**
+ * Small websites by host, each answering `(path, query)` (undefined: 404), for the web reader's tests:
+ * - shop.test: robots.txt rules (per user agent), a home page with every kind of link, a 500, redirects
+ *   (within the site, into a disallowed path, in a loop, to the cloud metadata address, and /go?to=<url>
+ *   anywhere), binary and plain text, and /crawl, a page linking to most of these;
+ * - docs.test (no robots.txt): a home page and a guide, for crawl bounds and URL canonicalisation;
+ * - list.test: /products?page=1..5, a listing paginated with rel=next links, in <head> and in the body;
+ * - hub.test: links to its own pages, a subdomain, another site and look-alike hosts; blog.hub.test and
+ *   elsewhere.test are one page each;
+ * - down.test: robots.txt answers 503; slow.test: robots.txt asks for a Crawl-delay of 0.2 s.
+ * @type {Map<string, (path: string, query: URLSearchParams) => SiteAnswer | undefined>}
+ */
+const SITES = new Map([
+  [
+    "shop.test",
+    withRedirect({
+      "/robots.txt": robotsTxt(
+        "# The shop's rules\nUser-agent: *\nDisallow: /private\nAllow: /private/open\n\nUser-agent: otherbot\nDisallow: /\n",
+      ),
+      "/": sitePage(
+        "Shop &amp; Co",
+        `<h1>Welcome</h1><p>Everything for the <strong>home</strong>.</p>${anchors(
+          "about",
+          "/catalog/",
+          "/about#team",
+          "#top",
+          "mailto:shop@example.com",
+          "javascript:void(0)",
+          "http://elsewhere.test/partners?ref=shop&amp;x=1",
+          "/private/stash",
+        )}`,
+      ),
+      "/about": sitePage("About", "<h1>About</h1><p>A small shop.</p>"),
+      "/catalog/": sitePage("Catalog", "<h1>Catalog</h1><p>Things.</p>"),
+      "/private/stash": sitePage("Stash", "<p>Not for robots.</p>"),
+      "/private/open": sitePage("Open", "<p>Robots may read this one.</p>"),
+      "/broken": { status: 500, type: "text/html", body: "<title>Broken</title><p>Internal error</p>" },
+      "/moved": siteRedirect(301, "/about"),
+      "/to-private": siteRedirect(302, "/private/stash"),
+      "/leave": siteRedirect(302, "http://169.254.169.254/latest/meta-data/"),
+      "/loop": siteRedirect(302, "/loop"),
+      "/data.bin": { status: 200, type: "application/octet-stream", body: "\u0000\u0001binary" },
+      "/notes.txt": { status: 200, type: "text/plain; charset=utf-8", body: "Plain notes.\n" },
+      "/crawl": sitePage(
+        "Crawl start",
+        anchors("/about", "/broken", "/leave", "/private/stash", "/data.bin", "/logo.png", "/moved"),
+      ),
+    }),
+  ],
+  [
+    "docs.test",
+    staticSite({
+      "/": sitePage(
+        "Docs",
+        anchors(
+          "/guide/intro",
+          "/guide/intro/",
+          "http://DOCS.test:80/guide/setup#install",
+          "/guide/setup",
+          "/guide/advanced",
+          "/blog/news",
+        ),
+      ),
+      "/guide/intro": sitePage("Intro", anchors("/guide/intro/deep", "/guide/setup", "/")),
+      "/guide/intro/deep": sitePage("Deep", "<p>Two links away.</p>"),
+      "/guide/setup": sitePage("Setup", anchors("/")),
+      "/guide/advanced": sitePage("Advanced", "<p>Excluded.</p>"),
+      "/blog/news": sitePage("News", "<p>Not in the guide.</p>"),
+    }),
+  ],
+  [
+    "list.test",
+    (path, query) => {
+      const page = Number(query.get("page") ?? 1);
+      if (path !== "/products" || !Number.isInteger(page) || page < 1 || page > 5) return undefined;
+      const next = page < 5 ? `/products?page=${page + 1}` : null;
+      const items = [1, 2, 3].map((item) => `<li>Product ${(page - 1) * 3 + item}</li>`).join("");
+      return sitePage(
+        `Products, page ${page}`,
+        `<ul>${items}</ul>${page > 1 ? `<a rel="prev" href="/products?page=${page - 1}">Previous</a> ` : ""}${
+          next ? `<a rel="next" href="${next}">Next</a>` : ""
+        }`,
+        next ? `<link rel="next" href="?page=${page + 1}">` : "",
+      );
+    },
+  ],
+  [
+    "hub.test",
+    staticSite({
+      "/": sitePage(
+        "Hub",
+        anchors(
+          "/local",
+          "http://blog.hub.test/",
+          "http://elsewhere.test/",
+          "http://evilhub.test/",
+          "http://hub.test.evil.test/",
+        ),
+      ),
+      "/local": sitePage("Local", "<p>On the hub.</p>"),
+    }),
+  ],
+  ["blog.hub.test", staticSite({ "/": sitePage("Blog", "<p>The hub's blog.</p>") })],
+  [
+    "elsewhere.test",
+    staticSite({
+      "/": sitePage("Elsewhere", "<p>Another site.</p>"),
+      "/partners": sitePage("Partners", "<p>Partners.</p>"),
+    }),
+  ],
+  [
+    "down.test",
+    staticSite({
+      "/robots.txt": { status: 503, type: "text/plain", body: "Down for maintenance" },
+      "/": sitePage("Down", "<p>Robots may not know.</p>"),
+    }),
+  ],
+  [
+    "slow.test",
+    staticSite({
+      "/robots.txt": robotsTxt("User-agent: *\nCrawl-delay: 0.2\n"),
+      "/a": sitePage("A", ""),
+      "/b": sitePage("B", ""),
+      "/c": sitePage("C", ""),
+    }),
+  ],
+]);
 
 /**
  * @param {{ port?: number, altPort?: number }} [options]
@@ -63,6 +229,9 @@ export const startFakeSites = async ({ port = 0, altPort = 0 } = {}) => {
       response.on("close", done);
     });
 
+  /** Pages tests registered, per scope (the scope's state object is the key). @type {WeakMap<object, Map<string, any>>} */
+  const registered = new WeakMap();
+
   /** @param {"main" | "alt"} listener */
   const handler =
     (listener) =>
@@ -81,6 +250,15 @@ export const startFakeSites = async ({ port = 0, altPort = 0 } = {}) => {
         return response.destroy();
       }
       if (state.handleControl(pathname, request.method, raw, response)) return;
+      // A test's own pages, registered for its scope: POST /__fake/pages { "/listing?page=2": "<html>…" } (the
+      // key is the path and query; a value may be { body, type, status }). Write links relative to the page
+      // (`listing?page=2`), so they keep the scope's prefix.
+      if (pathname === "/__fake/pages" && request.method === "POST") {
+        const pages = registered.get(state) ?? new Map();
+        for (const [key, value] of Object.entries(JSON.parse(raw))) pages.set(key, value);
+        registered.set(state, pages);
+        return response.writeHead(204).end();
+      }
 
       /** @type {ReceivedRequest} */
       const record = {
@@ -97,6 +275,7 @@ export const startFakeSites = async ({ port = 0, altPort = 0 } = {}) => {
         body: raw.slice(0, CHUNK),
         sent: 0,
         left: false,
+        at: Date.now(),
       };
       state.received.push(record);
       response.on("close", () => {
@@ -166,6 +345,20 @@ export const startFakeSites = async ({ port = 0, altPort = 0 } = {}) => {
           { "content-type": "application/json" },
           JSON.stringify({ method: record.method, headers: record.headers, body: raw }),
         );
+      }
+      const own = registered.get(state)?.get(`${pathname}${search}`);
+      if (own !== undefined) {
+        const page = typeof own === "string" ? { body: own } : own;
+        return answer(page.status ?? 200, { "content-type": page.type ?? "text/html; charset=utf-8" }, page.body ?? "");
+      }
+      if (route === "site" && rest) {
+        const slash = rest.indexOf("/");
+        const host = (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
+        const found = SITES.get(host)?.(slash < 0 ? "/" : rest.slice(slash), query);
+        if (found) {
+          const headers = { "content-type": found.type, ...(found.location ? { location: found.location } : {}) };
+          return answer(found.status, headers, found.body);
+        }
       }
       answer(404, { "content-type": "text/html" }, "<!doctype html><title>Not found</title><h1>Not found</h1>");
     };

@@ -5,9 +5,12 @@ import type { ServiceContext } from "../context.js";
 /** An answer kept for deterministic requests: what was said, by whom, and what it took. */
 export type CachedAnswer = LlmResult & { provider: ProviderId; model: string };
 
-/** Deterministic requests (temperature 0, or marked cacheable by the caller) may be answered from cache. */
-export const isCacheable = (request: LlmRequest, marked: boolean | undefined) =>
-  marked === true || request.temperature === 0;
+/**
+ * Deterministic requests (temperature 0, or marked cacheable by the caller) may be answered from cache; a call
+ * marked `cacheable: false` never is, at any temperature (a job retried after a bad answer must not get the
+ * same answer back).
+ */
+export const isCacheable = (request: LlmRequest, marked: boolean | undefined) => marked ?? request.temperature === 0;
 
 /**
  * `cache:llm:{sha256}` of the user, the model asked for and everything that shapes the answer. The user is in

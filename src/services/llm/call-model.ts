@@ -16,7 +16,7 @@ export type ModelCall = {
   /** `auto`, `fast`, `quality`, a provider id, `provider/model`, or a model id. */
   model: string;
   request: LlmRequest;
-  /** Answer from cache when an identical request was answered in the last hour (temperature 0 implies it). */
+  /** Answer from cache when an identical request was answered in the last hour (temperature 0 implies it; false refuses it). */
   cacheable?: boolean | undefined;
   /** Aborts the call when the client goes away. */
   signal?: AbortSignal | undefined;
