@@ -34,7 +34,8 @@ const resolveCaller = async (ctx: ServiceContext, authorization: string | undefi
 
 const allows = (caller: Caller, scope: RouteScope, method: string) => {
   if (caller.kind === "session") return true;
-  if (scope === "session") return false;
+  // Jobs never come through a route; a job caller here would be a bug, and is refused.
+  if (scope === "session" || caller.kind === "job") return false;
   return caller.scopes.includes(scope) || (method === "GET" && caller.scopes.includes("read"));
 };
 

@@ -8,10 +8,14 @@ export const apiKeyScopes = ["chat", "research", "extraction", "code", "document
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 export type RouteScope = ApiKeyScope | "session";
 
-/** Who is calling: a signed-in session, or an API key with its scopes. */
+/**
+ * Who is calling: a signed-in session, an API key with its scopes, or a background job acting for the user who
+ * started it (its model calls are that user's: budget and usage).
+ */
 export type Caller =
   | { kind: "session"; userId: string; sessionId: string }
-  | { kind: "api_key"; userId: string; apiKeyId: string; scopes: ApiKeyScope[] };
+  | { kind: "api_key"; userId: string; apiKeyId: string; scopes: ApiKeyScope[] }
+  | { kind: "job"; userId: string; jobId: string };
 
 /** One audit entry, as services describe it; the request's id, IP and user agent are added when it is written. */
 export type AuditEntry = {

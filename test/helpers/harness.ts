@@ -35,7 +35,16 @@ export type Harness = Awaited<ReturnType<typeof createHarness>>;
 export const createHarness = async (overrides: Record<string, unknown> = {}) => {
   const databaseUrl = await createTestDatabase();
   const queues = createJobQueues();
-  const testEnv: RawEnv = { ...env, DATABASE_URL: databaseUrl, ...queues.bindings(), ...overrides };
+  // Names resolve through the local DNS fake (each harness a zone of its own, empty unless a test adds records),
+  // so no test ever asks a resolver on the internet.
+  const resolver = `${inject("fakeDnsUrl")}/s/${crypto.randomUUID()}/dns-query`;
+  const testEnv: RawEnv = {
+    ...env,
+    DATABASE_URL: databaseUrl,
+    FETCH_DNS_RESOLVER_URL: resolver,
+    ...queues.bindings(),
+    ...overrides,
+  };
   const { root } = buildApp();
   // Each harness is a client of its own address (one of 16 million, so two never meet), and the per-IP
   // limits of one test file never touch another's. The address is only a header value; nothing is sent to it.

@@ -2,22 +2,23 @@ import { checkEnv, type Env, type RawEnv } from "../../src/env.js";
 import { createLogger, type Logger } from "../../src/lib/log.js";
 import { withBackgroundContext } from "../../src/services/background-context.js";
 import { failDeadLetteredDocument, ingestDocument } from "../../src/services/documents/ingest.js";
+import { failDeadLetteredJob, runExtractionJob } from "../../src/services/extraction/run-job.js";
 import { type JobOutcome, MAX_RETRIES, type QueueMessage, QueueMessageSchema } from "./messages.js";
 
 type Delivery = { queue: string; attempts: number; messageId: string };
 
 const handle = async (message: QueueMessage, env: Env, log: Logger, delivery: Delivery): Promise<JobOutcome> => {
+  const context = { env, log, requestId: `job_${delivery.messageId}` };
+  const run = { attempts: delivery.attempts, last: delivery.attempts > (MAX_RETRIES[delivery.queue] ?? 0) };
   switch (message.kind) {
     case "system.ping":
       return { ok: true };
     case "document.ingest":
-      return withBackgroundContext({ env, log, requestId: `job_${delivery.messageId}` }, (ctx) =>
-        ingestDocument({
-          ctx,
-          documentId: message.documentId,
-          delivery: { attempts: delivery.attempts, last: delivery.attempts > (MAX_RETRIES[delivery.queue] ?? 0) },
-        }),
+      return withBackgroundContext(context, (ctx) =>
+        ingestDocument({ ctx, documentId: message.documentId, delivery: run }),
       );
+    case "extraction.run":
+      return withBackgroundContext(context, (ctx) => runExtractionJob({ ctx, jobId: message.jobId, delivery: run }));
   }
 };
 
@@ -30,6 +31,9 @@ const handleDeadLetter = async (body: unknown, env: Env, log: Logger) => {
     await withBackgroundContext({ env, log }, (ctx) =>
       failDeadLetteredDocument({ ctx, documentId: message.documentId }),
     );
+  }
+  if (message.kind === "extraction.run") {
+    await withBackgroundContext({ env, log }, (ctx) => failDeadLetteredJob({ ctx, jobId: message.jobId }));
   }
 };
 

@@ -7,6 +7,7 @@ import { z } from "zod";
 export const QueueMessageSchema = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("system.ping"), sentAt: z.iso.datetime() }),
   z.object({ v: z.literal(1), kind: z.literal("document.ingest"), documentId: z.string().startsWith("doc_") }),
+  z.object({ v: z.literal(1), kind: z.literal("extraction.run"), jobId: z.string().startsWith("ext_") }),
 ]);
 
 export type QueueMessage = z.infer<typeof QueueMessageSchema>;

@@ -1,5 +1,5 @@
-import { index, integer, jsonb, pgTable, text, varchar } from "drizzle-orm/pg-core";
-import { createdAt, idColumn, oneOf, timestamptz } from "./columns.js";
+import { index, integer, jsonb, pgTable, text, uniqueIndex, varchar } from "drizzle-orm/pg-core";
+import { createdAt, idColumn, oneOf, timestamptz, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
 /** What an extraction reads: an uploaded document, one web page, or a crawl from a start page. */
@@ -9,18 +9,58 @@ export const extractionSourceTypes = ["document", "web_single", "web_crawl"] as 
 export type ExtractionSourceType = (typeof extractionSourceTypes)[number];
 
 /** Where an extraction job is: queued, running, finished, failed, or stopped by its user. */
-export const extractionStatuses = ["pending", "processing", "completed", "failed", "cancelled"] as const;
+export const extractionStatuses = ["pending", "running", "completed", "failed", "cancelled"] as const;
 
 /** One of `extractionStatuses`. */
 export type ExtractionStatus = (typeof extractionStatuses)[number];
 
+/** The kinds of value a column may hold (the seed's types, plus currency and enum). */
+export const columnTypes = [
+  "string",
+  "number",
+  "integer",
+  "boolean",
+  "date",
+  "datetime",
+  "url",
+  "email",
+  "currency",
+  "enum",
+] as const;
+
+/** One of `columnTypes`. */
+export type ColumnType = (typeof columnTypes)[number];
+
 /** One column the user wants extracted. */
 export type ExtractionColumn = {
   name: string;
-  type: string;
-  required?: boolean;
+  type: ColumnType;
+  required: boolean;
   description?: string;
+  values?: string[];
 };
+
+/** How far a crawl may go. */
+export type CrawlBounds = {
+  max_pages: number;
+  max_depth: number;
+  include_paths?: string[];
+  exclude_paths?: string[];
+  same_site_only: boolean;
+};
+
+/** Where a running job is, for `GET /jobs/{id}`. */
+export type ExtractionProgress = {
+  stage: "queued" | "fetching" | "extracting" | "validating" | "writing" | "done";
+  pages_fetched: number;
+  pages_total: number | null;
+  rows_so_far: number;
+  skipped_pages?: Array<{ url: string; reason: string }>;
+  truncated?: boolean;
+};
+
+/** Why a job failed, kept so the owner can read it and retry. */
+export type ExtractionFailure = { code: string; message: string; retryable: boolean };
 
 /** The shape of the rows an extraction job produces. */
 export type ExtractionSchema = {
@@ -28,7 +68,18 @@ export type ExtractionSchema = {
 };
 
 /** Extra checks the extracted rows must pass, as the user gave them. */
-export type ExtractionValidationRules = Record<string, unknown>;
+export type ExtractionValidationRules = Record<
+  string,
+  {
+    pattern?: string;
+    min?: number | string;
+    max?: number | string;
+    min_length?: number;
+    max_length?: number;
+    enum?: Array<string | number>;
+    unique?: boolean;
+  }
+>;
 
 /** The extracted rows, keyed by column name. */
 export type ExtractionResultData = Record<string, unknown>[];
@@ -55,11 +106,28 @@ export const extractionJobs = pgTable(
     errorMessage: text("error_message"),
     rowsExtracted: integer("rows_extracted").notNull().default(0),
     rowsValid: integer("rows_valid").notNull().default(0),
+    /** A document source's id (`source_file_path` keeps the seed's meaning: its R2 key). */
+    sourceDocumentId: text("source_document_id"),
+    crawlBounds: jsonb("crawl_bounds").$type<CrawlBounds>(),
+    outputFormat: varchar("output_format", { length: 10 }).notNull().default("json"),
+    webhookUrl: text("webhook_url"),
+    idempotencyKey: varchar("idempotency_key", { length: 255 }),
+    progress: jsonb("progress").$type<ExtractionProgress>(),
+    error: jsonb("error").$type<ExtractionFailure>(),
+    attempt: integer("attempt").notNull().default(0),
+    leaseUntil: timestamptz("lease_until"),
+    /** The R2 prefix of the committed rows (`…/attempt-{n}/`); rows are never kept in this table. */
+    resultKey: text("result_key"),
+    resultPages: integer("result_pages"),
+    modelCalls: integer("model_calls").notNull().default(0),
+    startedAt: timestamptz("started_at"),
+    updatedAt: updatedAt(),
     createdAt: createdAt(),
     completedAt: timestamptz("completed_at"),
   },
   (t) => [
     index("idx_extraction_jobs_user").on(t.userId, t.createdAt),
+    uniqueIndex("idx_extraction_jobs_idempotency").on(t.userId, t.idempotencyKey),
     oneOf("extraction_jobs_source_type_check", t.sourceType, extractionSourceTypes),
     oneOf("extraction_jobs_status_check", t.status, extractionStatuses),
   ],

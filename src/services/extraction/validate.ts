@@ -1,15 +1,8 @@
+import type { ExtractionValidationRules } from "../../db/schema/extraction-jobs.js";
 import { type ColumnSpec, normaliseValue } from "./values.js";
 
 /** Rules one column's values must pass, as the seed's `validation_rules` give them. */
-export type ColumnRules = {
-  pattern?: string;
-  min?: number | string;
-  max?: number | string;
-  min_length?: number;
-  max_length?: number;
-  enum?: Array<string | number>;
-  unique?: boolean;
-};
+export type ColumnRules = ExtractionValidationRules[string];
 
 /** The rule a value broke: its column's type, `required`, or one of {@link ColumnRules}. */
 export type RuleName = "type" | "required" | keyof ColumnRules;

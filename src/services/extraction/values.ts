@@ -1,22 +1,9 @@
 import { isValid, parse } from "date-fns";
 import { z } from "zod";
 
-/** The kinds of value a column may hold (the seed's types, plus currency and enum). */
-export const columnTypes = [
-  "string",
-  "number",
-  "integer",
-  "boolean",
-  "date",
-  "datetime",
-  "url",
-  "email",
-  "currency",
-  "enum",
-] as const;
+import { type ColumnType, columnTypes } from "../../db/schema/extraction-jobs.js";
 
-/** One of `columnTypes`. */
-export type ColumnType = (typeof columnTypes)[number];
+export { type ColumnType, columnTypes };
 
 /** A column as validation sees it: its type and, for `enum`, the values it allows. */
 export type ColumnSpec = { name: string; type: ColumnType; required?: boolean; values?: string[] };

@@ -178,3 +178,327 @@ export const ValidateResultSchema = z
     }),
   })
   .openapi("ValidateResult");
+
+const JOB_ID = "ext_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z";
+
+export const CrawlBoundsSchema = z
+  .object({
+    max_pages: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .default(10)
+      .openapi({ description: "Pages to read at most.", example: 10 }),
+    max_depth: z.number().int().min(0).max(10).default(2).openapi({
+      description: "Links to follow from the start page at most (0: the start page alone).",
+      example: 2,
+    }),
+    include_paths: z
+      .array(z.string().min(1).max(200))
+      .max(50)
+      .optional()
+      .openapi({
+        description: "Only paths matching one of these (regular expressions on the URL path).",
+        example: ["^/products/"],
+      }),
+    exclude_paths: z
+      .array(z.string().min(1).max(200))
+      .max(50)
+      .optional()
+      .openapi({
+        description: "Never paths matching one of these.",
+        example: ["^/products/archive/"],
+      }),
+    same_site_only: z.boolean().default(true).openapi({ description: "Stay on the start page's site.", example: true }),
+  })
+  .openapi("CrawlBounds");
+
+export const CreateJobBodySchema = z
+  .object({
+    source_type: z.enum(["document", "web_single", "web_crawl"]).openapi({
+      description: "What to read: an uploaded document, one web page, or a crawl from a start page.",
+      example: "web_single",
+    }),
+    source_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .openapi({
+        description: "For web sources: the page (or the crawl's start). Checked now: private addresses are refused.",
+        example: "https://example.com/jobs",
+      }),
+    document_id: z.string().optional().openapi({
+      description: "For `document`: one of your documents (upload it with `POST /documents` first).",
+      example: "doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z",
+    }),
+    crawl: CrawlBoundsSchema.optional(),
+    schema: ExtractionSchemaSchema,
+    validation_rules: ValidationRulesSchema,
+    output_format: z.enum(["csv", "json", "ndjson", "xlsx"]).default("json").openapi({
+      description: "The export's default format.",
+      example: "csv",
+    }),
+    webhook_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .openapi({
+        description: "Called when the job ends (delivered by the webhooks module).",
+        example: "https://hooks.example.com/ape",
+      }),
+  })
+  .superRefine((body, issues) => {
+    if (body.source_type === "document" && !body.document_id) {
+      issues.addIssue({ code: "custom", path: ["document_id"], message: "is required for a document source" });
+    }
+    if (body.source_type !== "document" && !body.source_url) {
+      issues.addIssue({ code: "custom", path: ["source_url"], message: "is required for a web source" });
+    }
+    const names = new Set(body.schema.columns.map((column) => column.name));
+    for (const name of Object.keys(body.validation_rules)) {
+      if (!names.has(name)) {
+        issues.addIssue({ code: "custom", path: ["validation_rules", name], message: `no column is named ${name}` });
+      }
+    }
+  })
+  .openapi("CreateExtractionJob");
+
+export const IdempotencyHeaderSchema = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "A key of your choosing: a repeat with the same key answers the first job instead of starting another.",
+      example: "import-2024-06-01",
+    }),
+});
+
+export const JobSchema = z
+  .object({
+    id: z.string().openapi({ description: "The job's id.", example: JOB_ID }),
+    job_id: z.string().openapi({ description: "The same id, as the seed names it.", example: JOB_ID }),
+    status: z.enum(["pending", "running", "completed", "failed", "cancelled"]).openapi({
+      description: "`pending` → `running` → `completed`, `failed` (see `error`) or `cancelled`.",
+      example: "running",
+    }),
+    source_type: z
+      .enum(["document", "web_single", "web_crawl"])
+      .openapi({ description: "What it reads.", example: "web_single" }),
+    source_url: z
+      .string()
+      .nullable()
+      .openapi({ description: "A web source's URL.", example: "https://example.com/jobs" }),
+    document_id: z.string().nullable().openapi({ description: "A document source's id.", example: null }),
+    crawl: CrawlBoundsSchema.nullable().openapi({ description: "A crawl's bounds.", example: null }),
+    schema: ExtractionSchemaSchema,
+    validation_rules: z.record(z.string(), ColumnRulesSchema).openapi({
+      description: "Rules per column.",
+      example: { price: { min: 0 } },
+    }),
+    output_format: z.string().openapi({ description: "The export's default format.", example: "csv" }),
+    webhook_url: z.string().nullable().openapi({ description: "Called when it ends.", example: null }),
+    progress: z
+      .object({
+        stage: z.enum(["queued", "fetching", "extracting", "validating", "writing", "done"]).openapi({
+          description: "What it is doing.",
+          example: "extracting",
+        }),
+        pages_fetched: z.number().int().openapi({ description: "Pages read so far.", example: 3 }),
+        pages_total: z.number().int().nullable().openapi({ description: "Pages expected, when known.", example: 5 }),
+        rows_so_far: z.number().int().openapi({ description: "Rows found so far.", example: 120 }),
+        skipped_pages: z
+          .array(
+            z.object({
+              url: z.string().openapi({ description: "The page.", example: "https://example.com/private" }),
+              reason: z.string().openapi({ description: "Why it was skipped.", example: "robots" }),
+            }),
+          )
+          .optional()
+          .openapi({ description: "Pages that could not be read, and why.", example: [] }),
+        truncated: z.boolean().optional().openapi({
+          description: "Whether a crawl stopped at `max_pages` with pages left unread.",
+          example: false,
+        }),
+      })
+      .openapi({
+        description: "How far it is.",
+        example: { stage: "extracting", pages_fetched: 3, pages_total: 5, rows_so_far: 120 },
+      }),
+    rows_extracted: z.number().int().openapi({ description: "Rows found.", example: 500 }),
+    rows_valid: z.number().int().openapi({ description: "Rows that passed every rule.", example: 497 }),
+    model_calls: z
+      .number()
+      .int()
+      .openapi({ description: "Model calls it made (0 for tables read by code).", example: 0 }),
+    attempts: z.number().int().openapi({ description: "Runs so far.", example: 1 }),
+    error: z
+      .object({
+        code: z.string().openapi({ description: "A stable code.", example: "MODEL_OUTPUT_INVALID" }),
+        message: z.string().openapi({ description: "What went wrong.", example: "The model's answer was not JSON." }),
+        retryable: z.boolean().openapi({ description: "Whether a retry may succeed.", example: true }),
+      })
+      .nullable()
+      .openapi({ description: "Why it failed; null otherwise.", example: null }),
+    error_message: z
+      .string()
+      .nullable()
+      .openapi({ description: "The error's message, as the seed names it.", example: null }),
+    estimated_completion: z.string().nullable().openapi({
+      description: "When a pending or running job should end (a guess).",
+      example: "2026-11-25T10:31:00.000Z",
+    }),
+    created_at: z.string().openapi({ description: "When it was created.", example: "2026-11-25T10:30:00.000Z" }),
+    started_at: z.string().nullable().openapi({ description: "When its last run started.", example: null }),
+    completed_at: z.string().nullable().openapi({ description: "When it ended.", example: null }),
+  })
+  .openapi("ExtractionJob");
+
+export const JobParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, description: "The job's id.", example: JOB_ID }),
+});
+
+export const JobListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "Items per page.", example: 20 }),
+  cursor: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: "`next_cursor` of the previous page.", example: JOB_ID }),
+  status: z.enum(["pending", "running", "completed", "failed", "cancelled"]).optional().openapi({
+    description: "Only jobs in this status.",
+    example: "completed",
+  }),
+  source_type: z.enum(["document", "web_single", "web_crawl"]).optional().openapi({
+    description: "Only jobs of this source type.",
+    example: "web_crawl",
+  }),
+});
+
+export const JobPageSchema = z
+  .object({
+    items: z.array(JobSchema).openapi({ description: "Jobs, newest first.", example: [] }),
+    next_cursor: z.string().nullable().openapi({ description: "For the next page; null on the last.", example: null }),
+  })
+  .openapi("ExtractionJobPage");
+
+export const RowsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: "Rows per page.", example: 100 }),
+  cursor: z
+    .string()
+    .regex(/^\d+$/)
+    .optional()
+    .openapi({ description: "`next_cursor` of the previous page.", example: "100" }),
+  valid: z
+    .enum(["true", "false"])
+    .optional()
+    .openapi({ description: "Only valid (`true`) or invalid (`false`) rows.", example: "false" }),
+});
+
+export const RowsPageSchema = z
+  .object({
+    items: z
+      .array(
+        z.object({
+          row: z.number().int().openapi({ description: "The row's index.", example: 0 }),
+          values: z
+            .record(z.string(), z.unknown())
+            .openapi({ description: "Its values, normalised.", example: { price: 84 } }),
+          valid: z.boolean().openapi({ description: "Whether it passed every rule.", example: true }),
+          errors: z.array(RowErrorSchema).openapi({ description: "The rules it broke.", example: [] }),
+          provenance: z
+            .object({
+              source: z
+                .string()
+                .openapi({ description: "The URL or document id it came from.", example: "https://example.com/jobs" }),
+              page: z
+                .number()
+                .int()
+                .nullable()
+                .openapi({ description: "The document page, for documents.", example: null }),
+              quote: z
+                .string()
+                .nullable()
+                .openapi({ description: "The text it was read from.", example: "Torque wrench | 2 | 84.00" }),
+              quote_verified: z.boolean().optional().openapi({
+                description: "For model rows: whether the quote was found in the source text by code.",
+                example: true,
+              }),
+            })
+            .openapi({
+              description: "Where it came from.",
+              example: { source: "https://example.com/jobs", page: null, quote: "Torque wrench | 2 | 84.00" },
+            }),
+          confidence: z.record(z.string(), z.number()).openapi({
+            description:
+              "Per column, 0 to 1: 1 when the value was read by code from a table or occurs as written in the source.",
+            example: { price: 1 },
+          }),
+        }),
+      )
+      .openapi({ description: "Rows in order.", example: [] }),
+    next_cursor: z.string().nullable().openapi({ description: "For the next page; null on the last.", example: "100" }),
+    rows_extracted: z.number().int().openapi({ description: "Rows in all.", example: 500 }),
+    rows_valid: z.number().int().openapi({ description: "Valid rows in all.", example: 497 }),
+  })
+  .openapi("ExtractionRowsPage");
+
+export const ExportQuerySchema = z.object({
+  format: z.enum(["csv", "json", "ndjson", "xlsx"]).optional().openapi({
+    description: "The file's format; the job's `output_format` when omitted.",
+    example: "csv",
+  }),
+  include_validity: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true")
+    .openapi({ description: "Add `_valid` and `_errors` columns.", example: "false" }),
+});
+
+export const DetectBodySchema = z
+  .object({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .openapi({
+        description: "A page to look at (fetched through the same checks as jobs).",
+        example: "https://example.com/products",
+      }),
+    document_id: z
+      .string()
+      .optional()
+      .openapi({ description: "One of your ready documents.", example: "doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z" }),
+    text: z.string().min(1).max(200_000).optional().openapi({
+      description: "Pasted text or CSV.",
+      example: "product,price\nWrench,$84.00\nSocket set,$39.90",
+    }),
+  })
+  .refine(
+    (body) => [body.url, body.document_id, body.text].filter(Boolean).length === 1,
+    "give exactly one of url, document_id or text",
+  )
+  .openapi("SchemaDetectRequest");
+
+export const DetectResultSchema = z
+  .object({
+    detected_content_type: z.string().openapi({ description: "What the source looks like.", example: "tabular" }),
+    confidence: z.number().openapi({
+      description:
+        "0 to 1. For tables: the mean share of each column's values that agree with its type; for the model's suggestion: the share of its sample rows that pass its own schema.",
+      example: 0.92,
+    }),
+    suggested_schema: ExtractionSchemaSchema,
+    sample_data: z.array(z.record(z.string(), z.unknown())).openapi({
+      description: "A few rows read with the suggested schema, normalised.",
+      example: [{ product: "Wrench", price: 84 }],
+    }),
+    method: z
+      .enum(["code", "model"])
+      .openapi({ description: "Whether code typed a table or the fast model suggested it.", example: "code" }),
+  })
+  .openapi("SchemaDetectResult");
