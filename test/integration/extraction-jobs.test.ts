@@ -1,5 +1,7 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import Papa from "papaparse";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { handleQueueBatch } from "../../workers/jobs/consumer.js";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
 import { utf8 } from "../helpers/test-files.js";
@@ -421,5 +423,27 @@ describe("through Firecrawl, and across users", () => {
     expect((await readProblem(await asOther("/api/v1/extraction/schema/detect", { document_id: mine }))).status).toBe(
       404,
     );
+  });
+});
+
+describe("poison messages", () => {
+  it("marks the job failed when its message lands in the dead-letter queue", async () => {
+    await register({ "/poison": `<html><body>${table([["Poison", "$1"]])}</body></html>` });
+    const created = await started({
+      source_type: "web_single",
+      source_url: `${base}/poison`,
+      schema: { columns: productColumns },
+    });
+    // The queue gave up on the message (every delivery crashed) and moved it to the dead-letter queue.
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch("ape-extraction-dlq", [
+      { id: "dead-1", timestamp: Date.now(), attempts: 1, body: { v: 1, kind: "extraction.run", jobId: created.id } },
+    ]);
+    await handleQueueBatch(batch, h.env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dead-1"]);
+    expect(await job(created.id)).toMatchObject({
+      status: "failed",
+      error: { code: "DEAD_LETTERED", retryable: true },
+    });
   });
 });
