@@ -451,17 +451,20 @@ try {
       }
     });
 
-    // The SQL search.ts runs, as drizzle renders it (full text: the OR'd tsquery, ranked, over ready documents).
+    // The SQL search.ts runs, as drizzle renders it (full text: the OR'd tsquery over ready documents, ranked by
+    // how many of the query's words a passage holds, then by ts_rank_cd). Keep it in step with search.ts.
     const textSql = `select "document_chunks"."id", "document_chunks"."document_id", "documents"."filename",
       "document_chunks"."page", "document_chunks"."char_start", "document_chunks"."char_end",
       "document_chunks"."heading", "document_chunks"."content"
     from "document_chunks" inner join "documents" on "documents"."id" = "document_chunks"."document_id"
     where ("document_chunks"."user_id" = $1 and "documents"."status" = $2
       and "document_chunks"."search" @@ replace(plainto_tsquery('english', $3)::text, '&', '|')::tsquery)
-    order by ts_rank_cd("document_chunks"."search", replace(plainto_tsquery('english', $4)::text, '&', '|')::tsquery) desc,
+    order by (select count(*) from unnest(tsvector_to_array(to_tsvector('english', $4))) as q(lexeme)
+        where "document_chunks"."search" @@ quote_literal(q.lexeme)::tsquery) desc,
+      ts_rank_cd("document_chunks"."search", replace(plainto_tsquery('english', $5)::text, '&', '|')::tsquery, 1) desc,
       "document_chunks"."id"
-    limit $5`;
-    const sqlText = (query) => db.query(textSql, [reader.userId, "ready", query, query, CANDIDATES]);
+    limit $6`;
+    const sqlText = (query) => db.query(textSql, [reader.userId, "ready", query, query, query, CANDIDATES]);
     const sqlVector = (query) => db.query(vectorSql(embed(query, dims)), [readerNamespace, dims, CANDIDATES]);
 
     const timed = async (fn) => {
