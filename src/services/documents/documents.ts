@@ -12,6 +12,7 @@ import { sha256Hex } from "../../lib/crypto.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId, newId } from "../../lib/ids.js";
 import type { ServiceContext } from "../context.js";
+import { cursorPage } from "../cursor-page.js";
 import { detectKind } from "./extract/detect.js";
 import { enqueueIngestion } from "./queue.js";
 
@@ -167,11 +168,7 @@ export const listDocuments = async ({
     )
     .orderBy(desc(documents.id))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
-  return {
-    items: page.map(publicDocument),
-    next_cursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
-  };
+  return cursorPage(rows, input.limit, publicDocument);
 };
 
 /**

@@ -11,6 +11,7 @@ import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
 import type { ServiceContext } from "../context.js";
+import { cursorPage } from "../cursor-page.js";
 import { requireDocument } from "../documents/documents.js";
 import { type ExportFormat, exportRows } from "./export-writers.js";
 import { readRows, type StoredRow } from "./results.js";
@@ -215,8 +216,7 @@ export const listJobs = async ({
     )
     .orderBy(desc(extractionJobs.id))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
-  return { items: page.map(publicJob), next_cursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null };
+  return cursorPage(rows, input.limit, publicJob);
 };
 
 const requireResult = (job: ExtractionJob) => {

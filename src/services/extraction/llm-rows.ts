@@ -473,7 +473,15 @@ export const extractRowsWithModel = async ({
     signal?.throwIfAborted();
     const request: LlmRequest = { messages, temperature: 0, json: true };
     // Uncached: an answer that failed validation must not come back from cache when the job is retried.
-    const call: ModelCall = { service: "extraction", model, request, cacheable: false, signal, apeSystemPrompts: true };
+    // The system prompt carries the caller's column names and descriptions, so the input guardrail checks it too.
+    const call: ModelCall = {
+      service: "extraction",
+      model,
+      request,
+      cacheable: false,
+      signal,
+      apeSystemPrompts: false,
+    };
     calls += 1;
     try {
       return await completeForCaller({ ctx, call });
