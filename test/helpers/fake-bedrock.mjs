@@ -137,7 +137,7 @@ const frame = (messageType, type, payload) =>
 export const startFakeBedrock = async ({ port = 0 } = {}) => {
   /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
   const control = createFakeControl();
-  const { read, hang, write } = control;
+  const { hang, write } = control;
 
   /**
    * AWS's JSON error shape: the exception's name in `x-amzn-errortype`, `{ message }` as the body.
@@ -271,16 +271,10 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
 
   const server = createServer(async (request, response) => {
     const started = Date.now();
-    const { pathname, state } = control.route(request.url);
+    const got = await control.receive(request, response);
+    if (!got) return;
+    const { pathname, state, raw } = got;
     const { received, takeScript } = state;
-    let raw = "";
-    try {
-      raw = await read(request);
-    } catch {
-      return response.destroy();
-    }
-
-    if (state.handleControl(pathname, request.method, raw, response)) return;
 
     const guardrail = /^\/guardrail\/([^/]+)\/version\/([^/]+)\/apply$/.exec(pathname);
     if (guardrail && request.method === "POST") {

@@ -61,18 +61,51 @@ export const createFakeControl = () => {
     };
   };
 
+  /**
+   * The path without its /s/<scope> prefix (and query), and the state of that scope ("" when unscoped).
+   * @param {string | undefined} url
+   */
+  const route = (url) => {
+    const [path = "/"] = (url ?? "/").split("?");
+    const match = /^\/s\/([A-Za-z0-9_-]{1,64})(\/.*)$/.exec(path);
+    const name = match?.[1] ?? "";
+    const state = scopes.get(name) ?? scope();
+    scopes.set(name, state);
+    return { pathname: match?.[2] ?? path, state };
+  };
+
+  /** @param {import("node:http").IncomingMessage} request @returns {Promise<string>} */
+  const read = (request) =>
+    new Promise((resolve, reject) => {
+      let body = "";
+      request.setEncoding("utf8");
+      request.on("data", (chunk) => {
+        body += chunk;
+      });
+      request.on("end", () => resolve(body));
+      request.on("error", reject);
+    });
+
   return {
+    route,
+
     /**
-     * The path without its /s/<scope> prefix (and query), and the state of that scope ("" when unscoped).
-     * @param {string | undefined} url
+     * What every fake does first with a request: finds its scope and path, reads its body, and answers the
+     * test-only routes. Null when the request is answered already (a control route, or a body that broke off,
+     * whose connection is dropped); else the path, the scope's state and the body for the fake's own routes.
+     * @param {import("node:http").IncomingMessage} request @param {import("node:http").ServerResponse} response
      */
-    route: (url) => {
-      const [path = "/"] = (url ?? "/").split("?");
-      const match = /^\/s\/([A-Za-z0-9_-]{1,64})(\/.*)$/.exec(path);
-      const name = match?.[1] ?? "";
-      const state = scopes.get(name) ?? scope();
-      scopes.set(name, state);
-      return { pathname: match?.[2] ?? path, state };
+    receive: async (request, response) => {
+      const { pathname, state } = route(request.url);
+      let raw = "";
+      try {
+        raw = await read(request);
+      } catch {
+        response.destroy();
+        return null;
+      }
+      if (state.handleControl(pathname, request.method, raw, response)) return null;
+      return { pathname, state, raw };
     },
 
     /**
@@ -89,17 +122,7 @@ export const createFakeControl = () => {
       }
     },
 
-    /** @param {import("node:http").IncomingMessage} request @returns {Promise<string>} */
-    read: (request) =>
-      new Promise((resolve, reject) => {
-        let body = "";
-        request.setEncoding("utf8");
-        request.on("data", (chunk) => {
-          body += chunk;
-        });
-        request.on("end", () => resolve(body));
-        request.on("error", reject);
-      }),
+    read,
 
     /** Waits `ms`, or less if the client gives up (closes the connection) or the server closes. */
     hang: (/** @type {number} */ ms, /** @type {import("node:http").ServerResponse} */ response) =>

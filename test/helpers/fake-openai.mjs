@@ -235,7 +235,7 @@ const ERROR_TYPES = /** @type {Record<number, [string, string | null, string]>} 
 export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunkDelayMs = 0 } = {}) => {
   /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
   const control = createFakeControl();
-  const { read, hang, write } = control;
+  const { hang, write } = control;
   let counter = 0;
 
   /**
@@ -404,16 +404,10 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunk
   };
 
   const server = createServer(async (request, response) => {
-    const { pathname, state } = control.route(request.url);
+    const got = await control.receive(request, response);
+    if (!got) return;
+    const { pathname, state, raw } = got;
     const { received, takeScript } = state;
-    let raw = "";
-    try {
-      raw = await read(request);
-    } catch {
-      return response.destroy();
-    }
-
-    if (state.handleControl(pathname, request.method, raw, response)) return;
 
     // groq-sdk prefixes every path with /openai.
     const path = pathname.replace(/^\/openai(?=\/v1\/)/, "");

@@ -267,7 +267,7 @@ const pageBlocks = (entry, withTables) => {
 export const startFakeTextract = async ({ port = 0 } = {}) => {
   /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
   const control = createFakeControl();
-  const { read, hang } = control;
+  const { hang } = control;
 
   /**
    * AWS JSON 1.1's error shape.
@@ -284,14 +284,9 @@ export const startFakeTextract = async ({ port = 0 } = {}) => {
       .end(JSON.stringify({ __type: type, Code: type, Message: message ?? MESSAGES[type] ?? `${type}.` }));
 
   const server = createServer(async (request, response) => {
-    const { pathname, state } = control.route(request.url);
-    let raw = "";
-    try {
-      raw = await read(request);
-    } catch {
-      return response.destroy();
-    }
-    if (state.handleControl(pathname, request.method, raw, response)) return;
+    const received = await control.receive(request, response);
+    if (!received) return;
+    const { pathname, state, raw } = received;
 
     const target = typeof request.headers["x-amz-target"] === "string" ? request.headers["x-amz-target"] : null;
     const operation = target?.startsWith("Textract.") ? target.slice("Textract.".length) : null;

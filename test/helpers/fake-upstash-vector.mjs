@@ -380,7 +380,7 @@ const run = (index, command, namespace, all, body) => {
 export const startFakeUpstashVector = async (port = 0) => {
   /** @type {ReturnType<typeof createFakeControl<ScriptEntry, ReceivedRequest>>} */
   const control = createFakeControl();
-  const { read, hang } = control;
+  const { hang } = control;
   /** One index per scope. @type {WeakMap<object, FakeIndex>} */
   const indexes = new WeakMap();
 
@@ -391,14 +391,9 @@ export const startFakeUpstashVector = async (port = 0) => {
   const fail = (response, status, message) => answer(response, status, { error: message, status });
 
   const server = createServer(async (request, response) => {
-    const { pathname, state } = control.route(request.url);
-    let raw = "";
-    try {
-      raw = await read(request);
-    } catch {
-      return response.destroy();
-    }
-    if (state.handleControl(pathname, request.method, raw, response)) return;
+    const received = await control.receive(request, response);
+    if (!received) return;
+    const { pathname, state, raw } = received;
 
     let index = indexes.get(state);
     if (!index) {
