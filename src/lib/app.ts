@@ -9,7 +9,13 @@ export type AppEnv = { Bindings: RawEnv; Variables: RequestIdVariables & InitVar
 
 export type App = OpenAPIHono<AppEnv>;
 
-const TARGET_NAMES: Record<string, string> = { json: "body", query: "query", param: "path", header: "header" };
+const TARGET_NAMES: Record<string, string> = {
+  json: "body",
+  form: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+};
 
 /**
  * An OpenAPIHono whose validation failures become `VALIDATION_FAILED` problems listing each field and why.

@@ -312,6 +312,17 @@ describe("failures", () => {
     expect(problem).toMatchObject({ status: 413, contentType: "application/problem+json" });
     expect(problem.body.code).toBe("DOCUMENT_TOO_LARGE");
 
+    const form = await readProblem(
+      await h.request("/api/v1/documents", {
+        method: "POST",
+        headers: { ...h.bearer(token), "content-type": "application/x-www-form-urlencoded" },
+        body: "file=abc",
+      }),
+    );
+    // A URL-encoded form holds no file: the problem names the missing part.
+    expect([form.status, form.body.code]).toEqual([400, "VALIDATION_FAILED"]);
+    expect(form.body.errors).toEqual([expect.objectContaining({ path: "body.file" })]);
+
     const gif = utf8("GIF89a\u0001\u0000\u0001\u0000\u0000\u0000\u0000;");
     const unsupported = await readProblem(await upload(gif, "picture.pdf", "application/pdf"));
     expect(unsupported.status).toBe(415);

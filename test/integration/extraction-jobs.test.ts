@@ -447,3 +447,33 @@ describe("poison messages", () => {
     });
   });
 });
+
+describe("what a job in the wrong state refuses", () => {
+  it("answers 409 problems for rows and exports before completion, and for cancel or retry out of turn", async () => {
+    await register({ "/states": `<html><body>${table([["State", "$1"]])}</body></html>` });
+    const created = await started({
+      source_type: "web_single",
+      source_url: `${base}/states`,
+      schema: { columns: productColumns },
+    });
+    const call = (path: string, method = "GET") =>
+      h.request(`/api/v1/extraction/jobs/${created.id}${path}`, { method, headers: h.bearer(token) });
+    for (const path of ["/rows", "/export?format=csv"]) {
+      const problem = await readProblem(await call(path));
+      expect([problem.status, problem.contentType, problem.body.code], path).toEqual([
+        409,
+        "application/problem+json",
+        "CONFLICT",
+      ]);
+    }
+    // Pending: nothing to retry yet.
+    expect((await readProblem(await call("/retry", "POST"))).body.code).toBe("CONFLICT");
+    await h.runJobs();
+    expect((await job(created.id)).status).toBe("completed");
+    // Completed: nothing to cancel, nothing to retry.
+    for (const action of ["/cancel", "/retry"]) {
+      const problem = await readProblem(await call(action, "POST"));
+      expect([problem.status, problem.body.code], action).toEqual([409, "CONFLICT"]);
+    }
+  });
+});

@@ -44,9 +44,6 @@ export const readUpload = async (request: HonoRequest, queryFilename: string | u
       declaredType: mediaType(file.type),
     };
   }
-  if (type === "application/x-www-form-urlencoded") {
-    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the file as multipart/form-data or as the raw body.");
-  }
   return {
     bytes: new Uint8Array(await request.arrayBuffer()),
     filename: queryFilename ?? filenameFromDisposition(request.header("content-disposition")),
