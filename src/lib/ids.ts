@@ -20,6 +20,9 @@ export const idPrefixes = [
   "prt",
   "trn",
   "doc",
+  "whk",
+  "evt",
+  "whd",
 ] as const;
 
 /** The prefix of one kind of record's id. */

@@ -14,3 +14,4 @@ export * from "./research-sessions.js";
 export * from "./sessions.js";
 export * from "./usage-records.js";
 export * from "./users.js";
+export * from "./webhooks.js";
