@@ -15,6 +15,7 @@ import { registerExtractionRoutes } from "./routes/v1/extraction/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
 import { createOpenAiRoutes } from "./routes/v1/openai/index.js";
 import { registerUserRoutes } from "./routes/v1/users/index.js";
+import { registerWebhookRoutes } from "./routes/v1/webhooks/index.js";
 
 export const API_BASE = "/api/v1";
 
@@ -75,6 +76,7 @@ export const buildApp = () => {
   registerCodeRoutes(api);
   registerDocumentRoutes(api);
   registerExtractionRoutes(api);
+  registerWebhookRoutes(api);
   api.route("/openai", createOpenAiRoutes());
   registerDocsRoutes(api);
 

@@ -55,6 +55,8 @@ export type SafeFetchInit = {
   maxRedirects?: number;
   /** The largest body read (default 10 MiB); a larger one fails with TOO_LARGE, and is not read further. */
   maxBytes?: number;
+  /** Keep the first `maxBytes` of a larger body and stop reading, instead of failing (a webhook's answer). */
+  truncate?: boolean;
   /** The whole request, redirects and body included (default 15 s). */
   timeoutMs?: number;
   /** Media types accepted (`text/*` works too); null accepts any. Defaults to {@link DEFAULT_CONTENT_TYPES}. */
@@ -474,7 +476,13 @@ export const createSafeFetch = (options: {
     return new SafeFetchError("NETWORK", `${host} could not be reached`, { retryable: true, cause: error });
   };
 
-  const readBody = async (body: ReadableStream<Uint8Array>, maxBytes: number, host: string, signal: AbortSignal) => {
+  const readBody = async (
+    body: ReadableStream<Uint8Array>,
+    maxBytes: number,
+    host: string,
+    signal: AbortSignal,
+    truncate: boolean,
+  ) => {
     const reader = body.getReader();
     // A read waits for the network: the deadline has to be able to end it even if the runtime does not.
     const aborted = new Promise<never>((_, reject) => {
@@ -488,6 +496,12 @@ export const createSafeFetch = (options: {
       for (;;) {
         const { done, value } = await Promise.race([reader.read(), aborted]);
         if (done) break;
+        if (truncate && total + value.byteLength >= maxBytes) {
+          chunks.push(value.subarray(0, maxBytes - total));
+          total = maxBytes;
+          reader.cancel().catch(() => undefined);
+          break;
+        }
         total += value.byteLength;
         if (total > maxBytes) {
           throw new SafeFetchError("TOO_LARGE", `${host} answered more than ${maxBytes} bytes; reading stopped`);
@@ -585,11 +599,13 @@ export const createSafeFetch = (options: {
               `${host} answered ${mediaTypeOf(contentType) || "with no content type"}, which is not accepted`,
             );
           }
-          if (declared !== null && Number(declared) > maxBytes) {
+          if (!init.truncate && declared !== null && Number(declared) > maxBytes) {
             response.body?.cancel().catch(() => undefined);
             throw new SafeFetchError("TOO_LARGE", `${host} announced ${declared} bytes, more than ${maxBytes}`);
           }
-          const bytes = response.body ? await readBody(response.body, maxBytes, host, signal) : new Uint8Array();
+          const bytes = response.body
+            ? await readBody(response.body, maxBytes, host, signal, init.truncate === true)
+            : new Uint8Array();
           const charset = /charset="?([\w.:-]+)/i.exec(contentType ?? "")?.[1];
           return {
             url: checked.url,

@@ -17,6 +17,10 @@
 //                                                     stage=body, sends headers and a first chunk, then waits
 //   ANY  /status/<code>                               answers <code> with a short text body
 //   ANY  /echo                                        answers JSON of the method, headers and body it got
+//   ANY  /hook[/<anything>]                           a webhook receiver: answers the scope's next scripted
+//                                                     answer (POST /__fake/next { status, headers, body,
+//                                                     delayMs, times }), else 200 "ok"; tests verify the
+//                                                     logged requests' signatures with `standardwebhooks`
 //   GET  /site/<host>/<path>                          <path> of the small website of <host> (SITES below),
 //                                                     written as if it were at that host's own origin root:
 //                                                     its links and Locations are root-relative, its rules at
@@ -214,7 +218,11 @@ const SITES = new Map([
  * @returns {Promise<{ url: string, altUrl: string, close: () => Promise<void> }>}
  */
 export const startFakeSites = async ({ port = 0, altPort = 0 } = {}) => {
-  /** @type {ReturnType<typeof createFakeControl<{}, ReceivedRequest>>} */
+  /**
+   * A scripted answer of /hook.
+   * @typedef {{ status?: number, headers?: Record<string, string>, body?: string, delayMs?: number, times?: number, model?: string }} HookAnswer
+   */
+  /** @type {ReturnType<typeof createFakeControl<HookAnswer, ReceivedRequest>>} */
   const control = createFakeControl();
 
   /** Waits until the socket takes more, or the client is gone. @param {import("node:http").ServerResponse} response */
@@ -338,6 +346,18 @@ export const startFakeSites = async ({ port = 0, altPort = 0 } = {}) => {
       }
       if (route === "status" && /^\d{3}$/.test(rest)) {
         return answer(Number(rest), { "content-type": "text/plain" }, `Status ${rest}`);
+      }
+      if (route === "hook") {
+        const scripted = state.takeScript(undefined);
+        if (scripted?.delayMs) {
+          await control.hang(scripted.delayMs, response);
+          if (response.destroyed) return;
+        }
+        return answer(
+          scripted?.status ?? 200,
+          { "content-type": "text/plain", ...(scripted?.headers ?? {}) },
+          scripted?.body ?? "ok",
+        );
       }
       if (route === "echo") {
         return answer(

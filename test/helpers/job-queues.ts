@@ -19,6 +19,9 @@ export const QUEUE_BINDINGS = {
 
 type Held = { id: string; queue: string; body: unknown; attempts: number; timestamp: number };
 
+/** One message the app sent, with the delay it asked for (delivered at once all the same: time is simulated). */
+export type Sent = { queue: string; body: unknown; delaySeconds?: number };
+
 /** One delivery, as the test can read it afterwards. */
 export type Delivery = {
   queue: string;
@@ -31,11 +34,15 @@ export type Delivery = {
 export const createJobQueues = () => {
   const waiting: Held[] = [];
   const deliveries: Delivery[] = [];
+  const sent: Sent[] = [];
   let refuse = false;
+  const note = (queue: string, body: unknown, delaySeconds: number | undefined) =>
+    sent.push({ queue, body: structuredClone(body), ...(delaySeconds ? { delaySeconds } : {}) });
   const producer = (queue: string): Queue =>
     ({
-      send: async (body: unknown) => {
+      send: async (body: unknown, options?: QueueSendOptions) => {
         if (refuse) throw new Error("Queue send failed: the queue is unavailable");
+        note(queue, body, options?.delaySeconds);
         waiting.push({
           id: crypto.randomUUID(),
           queue,
@@ -44,9 +51,10 @@ export const createJobQueues = () => {
           timestamp: Date.now(),
         });
       },
-      sendBatch: async (messages: Iterable<{ body: unknown }>) => {
+      sendBatch: async (messages: Iterable<{ body: unknown; delaySeconds?: number }>) => {
         if (refuse) throw new Error("Queue send failed: the queue is unavailable");
         for (const message of messages) {
+          note(queue, message.body, message.delaySeconds);
           waiting.push({
             id: crypto.randomUUID(),
             queue,
@@ -118,6 +126,8 @@ export const createJobQueues = () => {
     /** What waits, for assertions. */
     waiting: () => waiting.map((held) => ({ ...held })),
     deliveries: () => deliveries.map((delivery) => ({ ...delivery })),
+    /** Every message the app sent, in order, with the delay it asked for. */
+    sent: () => sent.map((message) => ({ ...message })),
     /** Makes every send fail, as when the queue service is down. */
     refuseSends: (value: boolean) => {
       refuse = value;

@@ -3,6 +3,7 @@ import { createLogger, type Logger } from "../../src/lib/log.js";
 import { withBackgroundContext } from "../../src/services/background-context.js";
 import { failDeadLetteredDocument, ingestDocument } from "../../src/services/documents/ingest.js";
 import { failDeadLetteredJob, runExtractionJob } from "../../src/services/extraction/run-job.js";
+import { deliverWebhook, failDeadLetteredDelivery } from "../../src/services/webhooks/deliver.js";
 import { type JobOutcome, MAX_RETRIES, type QueueMessage, QueueMessageSchema } from "./messages.js";
 
 type Delivery = { queue: string; attempts: number; messageId: string };
@@ -19,6 +20,8 @@ const handle = async (message: QueueMessage, env: Env, log: Logger, delivery: De
       );
     case "extraction.run":
       return withBackgroundContext(context, (ctx) => runExtractionJob({ ctx, jobId: message.jobId, delivery: run }));
+    case "webhook.deliver":
+      return withBackgroundContext(context, (ctx) => deliverWebhook({ ctx, message }));
   }
 };
 
@@ -34,6 +37,11 @@ const handleDeadLetter = async (body: unknown, env: Env, log: Logger) => {
   }
   if (message.kind === "extraction.run") {
     await withBackgroundContext({ env, log }, (ctx) => failDeadLetteredJob({ ctx, jobId: message.jobId }));
+  }
+  if (message.kind === "webhook.deliver") {
+    await withBackgroundContext({ env, log }, (ctx) =>
+      failDeadLetteredDelivery({ ctx, deliveryId: message.deliveryId }),
+    );
   }
 };
 

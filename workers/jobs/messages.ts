@@ -8,6 +8,13 @@ export const QueueMessageSchema = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("system.ping"), sentAt: z.iso.datetime() }),
   z.object({ v: z.literal(1), kind: z.literal("document.ingest"), documentId: z.string().startsWith("doc_") }),
   z.object({ v: z.literal(1), kind: z.literal("extraction.run"), jobId: z.string().startsWith("ext_") }),
+  z.object({
+    v: z.literal(1),
+    kind: z.literal("webhook.deliver"),
+    deliveryId: z.string().startsWith("whd_"),
+    attempt: z.number().int().min(1),
+    waitSeconds: z.number().int().min(1).optional(),
+  }),
 ]);
 
 export type QueueMessage = z.infer<typeof QueueMessageSchema>;

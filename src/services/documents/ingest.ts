@@ -11,6 +11,8 @@ import { createEmbedder, EmbeddingFailure } from "../../integrations/embeddings.
 import { createTextract, TextractFailure } from "../../integrations/textract.js";
 import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
 import type { ServiceContext } from "../context.js";
+import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { documentEventData } from "../webhooks/payloads.js";
 import { type Chunk, chunkPages } from "./chunk.js";
 import { DocumentError } from "./extract/errors.js";
 import { type ExtractedPage, extractPages } from "./extract/pages.js";
@@ -132,7 +134,7 @@ const commit = async (
       })
       .where(and(eq(documents.id, doc.id), eq(documents.attempt, doc.attempt), eq(documents.status, "processing")))
       .returning({ id: documents.id });
-    if (!updated) return false;
+    if (!updated) return null;
     await tx.delete(documentChunks).where(eq(documentChunks.documentId, doc.id));
     await tx.delete(documentPages).where(eq(documentPages.documentId, doc.id));
     for (let start = 0; start < result.pages.length; start += INSERT_BATCH) {
@@ -161,15 +163,32 @@ const commit = async (
         })),
       );
     }
-    return true;
+    return recordEvent(tx, {
+      userId: doc.userId,
+      type: "document.ready",
+      data: documentEventData({ ...doc, status: "ready", pages: result.pages.length, chunks: result.chunks.length }),
+    });
   });
 
-/** Marks this run's attempt failed with its error (a newer run's state is left alone). */
+/** Marks this run's attempt failed with its error (a newer run's state is left alone), and says so by webhook. */
 const markFailed = async (ctx: ServiceContext, doc: DocumentRow, failure: DocumentFailure) => {
-  await ctx.db
-    .update(documents)
-    .set({ status: "failed", error: failure, leaseUntil: null })
-    .where(and(eq(documents.id, doc.id), eq(documents.attempt, doc.attempt)));
+  const deliveries = await ctx.db.transaction(async (tx) => {
+    const [failed] = await tx
+      .update(documents)
+      .set({ status: "failed", error: failure, leaseUntil: null })
+      .where(and(eq(documents.id, doc.id), eq(documents.attempt, doc.attempt)))
+      .returning({ id: documents.id });
+    if (!failed) return [];
+    return recordEvent(tx, {
+      userId: doc.userId,
+      type: "document.failed",
+      data: documentEventData({ ...doc, status: "failed", error: failure }),
+    });
+  });
+  await dispatchDeliveries(
+    ctx,
+    deliveries.map((id) => ({ id, attempt: 1 })),
+  );
 };
 
 /** Hands the document back to the queue's next delivery at once (this run gives up its lease). */
@@ -217,7 +236,12 @@ export const ingestDocument = async ({
     const chunks = chunkPages(pages);
     const embeddingModel = await embedChunks(ctx, doc, chunks);
     const committed = await commit(ctx, doc, { pages, chunks, embeddingModel });
-    if (!committed) {
+    if (committed) {
+      await dispatchDeliveries(
+        ctx,
+        committed.map((id) => ({ id, attempt: 1 })),
+      );
+    } else {
       // Deleted meanwhile, or taken over by a newer run: what this run put in the vector store is not wanted.
       const [still] = await ctx.db.select({ id: documents.id }).from(documents).where(eq(documents.id, doc.id));
       if (!still) await store.deleteByPrefix(userDocumentsNamespace(doc.userId), `${doc.id}#`);
@@ -253,16 +277,26 @@ export const ingestDocument = async ({
  * A dead-lettered ingestion message: the document fails with that reason, unless it finished meanwhile.
  */
 export const failDeadLetteredDocument = async ({ ctx, documentId }: { ctx: ServiceContext; documentId: string }) => {
-  await ctx.db
-    .update(documents)
-    .set({
-      status: "failed",
-      leaseUntil: null,
-      error: {
-        code: "DEAD_LETTERED",
-        message: "Ingestion failed on every delivery and was set aside; retry the document.",
-        retryable: true,
-      },
-    })
-    .where(and(eq(documents.id, documentId), sql`${documents.status} <> 'ready'`));
+  const error: DocumentFailure = {
+    code: "DEAD_LETTERED",
+    message: "Ingestion failed on every delivery and was set aside; retry the document.",
+    retryable: true,
+  };
+  const deliveries = await ctx.db.transaction(async (tx) => {
+    const [failed] = await tx
+      .update(documents)
+      .set({ status: "failed", leaseUntil: null, error })
+      .where(and(eq(documents.id, documentId), sql`${documents.status} not in ('ready', 'failed')`))
+      .returning();
+    if (!failed) return [];
+    return recordEvent(tx, {
+      userId: failed.userId,
+      type: "document.failed",
+      data: documentEventData({ ...failed, status: "failed", error }),
+    });
+  });
+  await dispatchDeliveries(
+    ctx,
+    deliveries.map((id) => ({ id, attempt: 1 })),
+  );
 };

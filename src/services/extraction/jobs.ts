@@ -13,6 +13,7 @@ import { isId } from "../../lib/ids.js";
 import type { ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
 import { requireDocument } from "../documents/documents.js";
+import { ensureJobEndpoint } from "../webhooks/endpoints.js";
 import { type ExportFormat, exportRows } from "./export-writers.js";
 import { readRows, type StoredRow } from "./results.js";
 import type { ColumnRules } from "./validate.js";
@@ -115,7 +116,7 @@ export const createJob = async ({
       .select()
       .from(extractionJobs)
       .where(and(eq(extractionJobs.userId, userId), eq(extractionJobs.idempotencyKey, idempotencyKey)));
-    if (earlier) return { job: publicJob(earlier), repeated: true };
+    if (earlier) return { job: publicJob(earlier), repeated: true, webhook: null };
   }
   let document: Awaited<ReturnType<typeof requireDocument>> | null = null;
   if (input.source_type === "document") {
@@ -124,21 +125,18 @@ export const createJob = async ({
     document = await requireDocument({ ctx, id: input.document_id });
   } else {
     if (!input.source_url) throw new ApiError("VALIDATION_FAILED", "body.source_url: is required for a web source.");
-    for (const url of [input.source_url, ...(input.webhook_url ? [input.webhook_url] : [])]) {
-      try {
-        await safeFetchFromEnv(ctx.env).check(url);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new ApiError(
-          "VALIDATION_FAILED",
-          `${url === input.source_url ? "body.source_url" : "body.webhook_url"}: ${reason}`,
-          {
-            cause: error,
-          },
-        );
-      }
+    try {
+      await safeFetchFromEnv(ctx.env).check(input.source_url);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ApiError("VALIDATION_FAILED", `body.source_url: ${reason}`, { cause: error });
     }
   }
+  // The job's own webhook URL is an endpoint of the account (checked as every endpoint is), made if new.
+  const hook = input.webhook_url
+    ? await ensureJobEndpoint(ctx, { url: input.webhook_url, field: "body.webhook_url" })
+    : null;
+  const webhook = hook ? { endpoint_id: hook.endpoint.id, secret: hook.secret } : null;
   const [job] = await ctx.db
     .insert(extractionJobs)
     .values({
@@ -151,7 +149,7 @@ export const createJob = async ({
       schemaDefinition: input.schema,
       validationRules: input.validation_rules,
       outputFormat: input.output_format,
-      webhookUrl: input.webhook_url ?? null,
+      webhookUrl: hook?.url ?? null,
       idempotencyKey: idempotencyKey ?? null,
     })
     .onConflictDoNothing({ target: [extractionJobs.userId, extractionJobs.idempotencyKey] })
@@ -163,11 +161,11 @@ export const createJob = async ({
       .from(extractionJobs)
       .where(and(eq(extractionJobs.userId, userId), eq(extractionJobs.idempotencyKey, idempotencyKey ?? "")));
     if (!earlier) throw new Error("idempotent insert found neither a new nor an earlier job");
-    return { job: publicJob(earlier), repeated: true };
+    return { job: publicJob(earlier), repeated: true, webhook: null };
   }
   await enqueue(ctx, job.id);
   ctx.audit({ action: "extraction.create", resourceType: "extraction_job", resourceId: job.id });
-  return { job: publicJob(job), repeated: false };
+  return { job: publicJob(job), repeated: false, webhook };
 };
 
 /** A crawl's bounds when the request gives none. */

@@ -1,4 +1,4 @@
-import { and, eq, lt, or, sql } from "drizzle-orm";
+import { and, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import {
   type ExtractionFailure,
   type ExtractionJob,
@@ -11,6 +11,8 @@ import { WebReadError } from "../../integrations/web-reader.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
 import { DocumentError } from "../documents/extract/errors.js";
+import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { extractionEventData } from "../webhooks/payloads.js";
 import { extractRowsWithModel } from "./llm-rows.js";
 import { deleteResultObjects, resultPrefix, type StoredRow, writeRows } from "./results.js";
 import { readSource, type SourcePage } from "./sources.js";
@@ -212,33 +214,53 @@ export const runExtractionJob = async ({
     progress.stage = "writing";
     if (!(await report(ctx, job, progress))) return { ok: true, status: "cancelled" };
     const objects = await writeRows(ctx.env.FILES, prefix, stored);
-    // The rows become the job's result in this one update, or not at all (cancelled or taken over meanwhile).
-    const [completed] = await ctx.db
-      .update(extractionJobs)
-      .set({
-        status: "completed",
-        leaseUntil: null,
-        error: null,
-        resultKey: prefix,
-        resultPages: objects,
-        rowsExtracted: stored.length,
-        rowsValid: checked.valid,
-        modelCalls,
-        progress: { ...progress, stage: "done" },
-        completedAt: new Date(),
-      })
-      .where(
-        and(
-          eq(extractionJobs.id, job.id),
-          eq(extractionJobs.attempt, job.attempt),
-          eq(extractionJobs.status, "running"),
-        ),
-      )
-      .returning({ id: extractionJobs.id });
+    // The rows become the job's result in this one update, or not at all (cancelled or taken over meanwhile);
+    // the webhook event is recorded with it.
+    const completed = await ctx.db.transaction(async (tx) => {
+      const [done] = await tx
+        .update(extractionJobs)
+        .set({
+          status: "completed",
+          leaseUntil: null,
+          error: null,
+          resultKey: prefix,
+          resultPages: objects,
+          rowsExtracted: stored.length,
+          rowsValid: checked.valid,
+          modelCalls,
+          progress: { ...progress, stage: "done" },
+          completedAt: new Date(),
+        })
+        .where(
+          and(
+            eq(extractionJobs.id, job.id),
+            eq(extractionJobs.attempt, job.attempt),
+            eq(extractionJobs.status, "running"),
+          ),
+        )
+        .returning({ id: extractionJobs.id });
+      if (!done) return null;
+      return recordEvent(tx, {
+        userId: job.userId,
+        type: "extraction.completed",
+        webhookUrl: job.webhookUrl,
+        data: extractionEventData({
+          id: job.id,
+          status: "completed",
+          rowsExtracted: stored.length,
+          rowsValid: checked.valid,
+          pagesFetched: progress.pages_fetched,
+        }),
+      });
+    });
     if (!completed) {
       await deleteResultObjects(ctx.env.FILES, prefix);
       return { ok: true, status: "cancelled" };
     }
+    await dispatchDeliveries(
+      ctx,
+      completed.map((id) => ({ id, attempt: 1 })),
+    );
     ctx.log.info("extraction completed", { jobId: job.id, rows: stored.length, valid: checked.valid, modelCalls });
     return { ok: true, status: "completed" };
   } catch (error) {
@@ -260,32 +282,45 @@ export const runExtractionJob = async ({
         );
       return { ok: false, error: failure.message, retryAfterSeconds: Math.min(300, 5 * 2 ** delivery.attempts) };
     }
-    await ctx.db
-      .update(extractionJobs)
-      .set({ status: "failed", error: failure, leaseUntil: null, completedAt: new Date() })
-      .where(
-        and(
-          eq(extractionJobs.id, job.id),
-          eq(extractionJobs.attempt, job.attempt),
-          eq(extractionJobs.status, "running"),
-        ),
-      );
+    await failJob(
+      ctx,
+      and(eq(extractionJobs.id, job.id), eq(extractionJobs.attempt, job.attempt), eq(extractionJobs.status, "running")),
+      failure,
+    );
     return { ok: true, status: "failed" };
   }
 };
 
+/**
+ * Fails the job `where` selects with `failure`, and records `extraction.failed` in the same transaction, so
+ * the owner's endpoints (and the job's own `webhook_url`) hear of it exactly when it happened.
+ */
+const failJob = async (ctx: ServiceContext, where: SQL | undefined, failure: ExtractionFailure) => {
+  const deliveries = await ctx.db.transaction(async (tx) => {
+    const [failed] = await tx
+      .update(extractionJobs)
+      .set({ status: "failed", error: failure, leaseUntil: null, completedAt: new Date() })
+      .where(where)
+      .returning({ id: extractionJobs.id, userId: extractionJobs.userId, webhookUrl: extractionJobs.webhookUrl });
+    if (!failed) return [];
+    return recordEvent(tx, {
+      userId: failed.userId,
+      type: "extraction.failed",
+      webhookUrl: failed.webhookUrl,
+      data: extractionEventData({ id: failed.id, status: "failed", error: failure }),
+    });
+  });
+  await dispatchDeliveries(
+    ctx,
+    deliveries.map((id) => ({ id, attempt: 1 })),
+  );
+};
+
 /** A dead-lettered run: the job fails with that reason, unless it finished or was cancelled meanwhile. */
 export const failDeadLetteredJob = async ({ ctx, jobId }: { ctx: ServiceContext; jobId: string }) => {
-  await ctx.db
-    .update(extractionJobs)
-    .set({
-      status: "failed",
-      leaseUntil: null,
-      error: {
-        code: "DEAD_LETTERED",
-        message: "The job failed on every delivery and was set aside; retry it.",
-        retryable: true,
-      },
-    })
-    .where(and(eq(extractionJobs.id, jobId), sql`${extractionJobs.status} in ('pending', 'running')`));
+  await failJob(ctx, and(eq(extractionJobs.id, jobId), sql`${extractionJobs.status} in ('pending', 'running')`), {
+    code: "DEAD_LETTERED",
+    message: "The job failed on every delivery and was set aside; retry it.",
+    retryable: true,
+  });
 };

@@ -1,0 +1,311 @@
+import { and, eq, lt, or, sql } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
+import {
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
+} from "../../db/schema/index.js";
+import { SafeFetchError, type SafeResponse, safeFetchFromEnv } from "../../integrations/safe-fetch.js";
+import { writeAuditEntries } from "../audit/record-audit.js";
+import type { ServiceContext } from "../context.js";
+import { type DeliverMessage, dispatchDeliveries } from "./events.js";
+import { DISABLE_AFTER_FAILING_SECONDS, nextDelaySeconds, retryAfterOf } from "./schedule.js";
+import { openSecret } from "./secrets.js";
+
+/** A receiver has this long to answer 2xx. */
+export const DELIVERY_TIMEOUT_MS = 15_000;
+
+/** How long a claimed attempt is held before another delivery of the message may take it over. */
+const LEASE_SECONDS = 60;
+
+/** The part of a receiver's answer kept in the delivery log. */
+const EXCERPT_BYTES = 1024;
+
+/** What one `webhook.deliver` message came to. */
+export type DeliverOutcome =
+  | { ok: true; status: "succeeded" | "retrying" | "failed" | "skipped" | "waiting" }
+  | { ok: false; error: string; retryAfterSeconds: number };
+
+/**
+ * The signature header: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each secret that signs (the
+ * current one, and during a rotation the previous one), space-separated, made by the Standard Webhooks library.
+ */
+export const signatureHeader = (secrets: string[], id: string, at: Date, body: string) =>
+  secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(" ");
+
+/** The secrets that sign for an endpoint now. */
+const signingSecrets = async (endpoint: WebhookEndpoint, masterSecret: string) => {
+  const secrets = [await openSecret(endpoint.secretCiphertext, masterSecret)];
+  if (
+    endpoint.previousSecretCiphertext &&
+    endpoint.previousSecretExpiresAt &&
+    endpoint.previousSecretExpiresAt > new Date()
+  ) {
+    secrets.push(await openSecret(endpoint.previousSecretCiphertext, masterSecret));
+  }
+  return secrets;
+};
+
+/** Takes attempt `attempt` of a delivery: `pending` after `attempt - 1` requests, or `sending` with a lapsed lease. */
+const claim = async (ctx: ServiceContext, message: DeliverMessage) => {
+  const [claimed] = await ctx.db
+    .update(webhookDeliveries)
+    .set({
+      status: "sending",
+      attempts: sql`${webhookDeliveries.attempts} + 1`,
+      leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})`,
+    })
+    .where(
+      and(
+        eq(webhookDeliveries.id, message.deliveryId),
+        or(
+          and(eq(webhookDeliveries.status, "pending"), eq(webhookDeliveries.attempts, message.attempt - 1)),
+          and(eq(webhookDeliveries.status, "sending"), lt(webhookDeliveries.leaseUntil, sql`now()`)),
+        ),
+      ),
+    )
+    .returning();
+  if (claimed) return { claimed } as const;
+  const [current] = await ctx.db
+    .select({ status: webhookDeliveries.status, leaseUntil: webhookDeliveries.leaseUntil })
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.id, message.deliveryId));
+  return { claimed: null, current: current ?? null } as const;
+};
+
+type Attempt = {
+  statusCode: number | null;
+  latencyMs: number;
+  excerpt: string | null;
+  error: string | null;
+  retryAfter: number | null;
+};
+
+/** One POST to the receiver: never following a redirect, within the deadline, through the SSRF checks. */
+const post = async (ctx: ServiceContext, url: string, headers: Record<string, string>, body: string) => {
+  const started = Date.now();
+  let response: SafeResponse | null = null;
+  let error: string | null = null;
+  if (ctx.env.ENVIRONMENT === "production" && !url.startsWith("https://")) error = "webhook URLs must use https";
+  else {
+    try {
+      response = await safeFetchFromEnv(ctx.env).fetch(url, {
+        method: "POST",
+        headers,
+        body,
+        maxRedirects: 0,
+        allowContentTypes: null,
+        maxBytes: EXCERPT_BYTES,
+        truncate: true,
+        timeoutMs: DELIVERY_TIMEOUT_MS,
+      });
+    } catch (caught) {
+      error =
+        caught instanceof SafeFetchError
+          ? caught.code === "TIMEOUT"
+            ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`
+            : caught.message
+          : "the request failed";
+    }
+  }
+  const latencyMs = Date.now() - started;
+  if (!response) return { statusCode: null, latencyMs, excerpt: null, error, retryAfter: null } satisfies Attempt;
+  const redirected = response.status >= 300 && response.status < 400;
+  return {
+    statusCode: response.status,
+    latencyMs,
+    excerpt: response.text().slice(0, EXCERPT_BYTES) || null,
+    error: redirected ? `redirects are not followed (Location: ${response.headers.get("location") ?? "none"})` : null,
+    retryAfter: retryAfterOf(response.status, response.headers.get("retry-after")),
+  } satisfies Attempt;
+};
+
+/**
+ * Records an attempt and what follows from it, in one transaction, if this run still holds the delivery:
+ * delivered; tried again after the schedule's next delay (or the receiver's `Retry-After`, if longer); given
+ * up after the last attempt; or, on a 410, given up with the endpoint disabled. A failure that extends the
+ * endpoint's failure streak past five days disables it too. Returns what to do next.
+ */
+const settle = async (
+  ctx: ServiceContext,
+  delivery: WebhookDelivery,
+  endpoint: WebhookEndpoint,
+  startedAt: Date,
+  attempt: Attempt,
+) => {
+  const succeeded = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300;
+  const gone = attempt.statusCode === 410;
+  const made = delivery.attempts - delivery.scheduleStart;
+  const delay = succeeded || gone ? null : nextDelaySeconds(made, attempt.retryAfter);
+  const nextAt = delay === null ? null : new Date(Date.now() + delay * 1000);
+  const error =
+    attempt.error ??
+    (succeeded ? null : gone ? "the endpoint answered 410 Gone; it is disabled" : `answered ${attempt.statusCode}`);
+  return ctx.db.transaction(async (tx) => {
+    const [held] = await tx
+      .update(webhookDeliveries)
+      .set({
+        status: succeeded ? "succeeded" : nextAt ? "pending" : "failed",
+        leaseUntil: null,
+        nextAttemptAt: nextAt,
+        lastStatusCode: attempt.statusCode,
+        lastError: error,
+        completedAt: succeeded || !nextAt ? new Date() : null,
+      })
+      .where(
+        and(
+          eq(webhookDeliveries.id, delivery.id),
+          eq(webhookDeliveries.attempts, delivery.attempts),
+          eq(webhookDeliveries.status, "sending"),
+        ),
+      )
+      .returning({ id: webhookDeliveries.id });
+    if (!held) return { held: false, delay: null, disabled: null } as const;
+    await tx
+      .insert(webhookAttempts)
+      .values({
+        deliveryId: delivery.id,
+        attempt: delivery.attempts,
+        startedAt,
+        statusCode: attempt.statusCode,
+        latencyMs: attempt.latencyMs,
+        responseExcerpt: attempt.excerpt,
+        error,
+        nextRetryAt: nextAt,
+      })
+      .onConflictDoNothing();
+    if (succeeded) {
+      await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id));
+      return { held: true, delay: null, disabled: null } as const;
+    }
+    const [streak] = await tx
+      .update(webhookEndpoints)
+      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, now())` })
+      .where(eq(webhookEndpoints.id, endpoint.id))
+      .returning({
+        failingFor: sql<number>`extract(epoch from now() - ${webhookEndpoints.failingSince})::float8`,
+      });
+    const failing = (streak?.failingFor ?? 0) >= DISABLE_AFTER_FAILING_SECONDS;
+    const reason = gone ? ("gone" as const) : failing ? ("failing" as const) : null;
+    if (reason) {
+      const [disabled] = await tx
+        .update(webhookEndpoints)
+        .set({ enabled: false, disabledReason: reason, disabledAt: new Date() })
+        .where(and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.enabled, true)))
+        .returning({ id: webhookEndpoints.id });
+      if (disabled && !gone) {
+        // The delivery that tipped the streak stops here too: the endpoint takes nothing more until re-enabled.
+        await tx
+          .update(webhookDeliveries)
+          .set({ status: "failed", nextAttemptAt: null, completedAt: new Date(), lastError: DISABLED_MESSAGE })
+          .where(eq(webhookDeliveries.id, delivery.id));
+      }
+      return { held: true, delay: null, disabled: disabled ? reason : null } as const;
+    }
+    return { held: true, delay, disabled: null } as const;
+  });
+};
+
+const DISABLED_MESSAGE = "the endpoint failed every attempt for 5 days and was disabled";
+
+/**
+ * One `webhook.deliver` message: claims the attempt (so a duplicate message sends nothing), signs the event
+ * with the endpoint's secrets and a fresh timestamp, POSTs it, and settles the attempt. A message for a later
+ * wait left (waits past the queue's 12-hour limit) is passed on, and a delivery held by a run that may
+ * have crashed is retried once its lease lapses.
+ * @example
+ * await deliverWebhook({ ctx, message: { v: 1, kind: "webhook.deliver", deliveryId: "whd_…", attempt: 1 } });
+ */
+export const deliverWebhook = async ({
+  ctx,
+  message,
+}: {
+  ctx: ServiceContext;
+  message: DeliverMessage;
+}): Promise<DeliverOutcome> => {
+  if (message.waitSeconds) {
+    await dispatchDeliveries(ctx, [
+      { id: message.deliveryId, attempt: message.attempt, delaySeconds: message.waitSeconds },
+    ]);
+    return { ok: true, status: "waiting" };
+  }
+  const taken = await claim(ctx, message);
+  if (!taken.claimed) {
+    const current = taken.current;
+    if (current?.status === "sending" && current.leaseUntil) {
+      const wait = Math.max(1, Math.ceil((current.leaseUntil.getTime() - Date.now()) / 1000));
+      return { ok: false, error: "another run holds the delivery", retryAfterSeconds: wait };
+    }
+    return { ok: true, status: "skipped" };
+  }
+  const delivery = taken.claimed;
+  const [row] = await ctx.db
+    .select({ endpoint: webhookEndpoints, event: webhookEvents })
+    .from(webhookEndpoints)
+    .innerJoin(webhookEvents, eq(webhookEvents.id, delivery.eventId))
+    .where(eq(webhookEndpoints.id, delivery.endpointId));
+  if (!row?.endpoint.enabled) {
+    await ctx.db
+      .update(webhookDeliveries)
+      .set({
+        status: "failed",
+        leaseUntil: null,
+        nextAttemptAt: null,
+        completedAt: new Date(),
+        lastError: "the endpoint is disabled",
+      })
+      .where(eq(webhookDeliveries.id, delivery.id));
+    return { ok: true, status: "skipped" };
+  }
+  const { endpoint, event } = row;
+  const body = JSON.stringify(event.payload);
+  const startedAt = new Date();
+  const secrets = await signingSecrets(endpoint, ctx.env.JWT_SECRET);
+  const headers = {
+    "content-type": "application/json",
+    "user-agent": "APE-Webhooks/1.0",
+    "webhook-id": event.id,
+    "webhook-timestamp": String(Math.floor(startedAt.getTime() / 1000)),
+    "webhook-signature": signatureHeader(secrets, event.id, startedAt, body),
+  };
+  const attempt = await post(ctx, endpoint.url, headers, body);
+  const settled = await settle(ctx, delivery, endpoint, startedAt, attempt);
+  if (!settled.held) return { ok: true, status: "skipped" };
+  if (settled.disabled) {
+    ctx.log.warn("webhook endpoint disabled", { endpointId: endpoint.id, reason: settled.disabled });
+    await writeAuditEntries({
+      ctx,
+      entries: [
+        {
+          action: "webhook.endpoint_disabled",
+          userId: endpoint.userId,
+          resourceType: "webhook_endpoint",
+          resourceId: endpoint.id,
+          details: { reason: settled.disabled, delivery_id: delivery.id, status_code: attempt.statusCode },
+        },
+      ],
+    });
+  }
+  const ok = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300;
+  if (ok) return { ok: true, status: "succeeded" };
+  if (settled.delay === null) return { ok: true, status: "failed" };
+  await dispatchDeliveries(ctx, [{ id: delivery.id, attempt: delivery.attempts + 1, delaySeconds: settled.delay }]);
+  return { ok: true, status: "retrying" };
+};
+
+/** A dead-lettered delivery message (it crashed on every try): the delivery fails, and can be redelivered. */
+export const failDeadLetteredDelivery = async ({ ctx, deliveryId }: { ctx: ServiceContext; deliveryId: string }) => {
+  await ctx.db
+    .update(webhookDeliveries)
+    .set({
+      status: "failed",
+      leaseUntil: null,
+      nextAttemptAt: null,
+      completedAt: new Date(),
+      lastError: "the delivery crashed on every try and was set aside; redeliver it",
+    })
+    .where(and(eq(webhookDeliveries.id, deliveryId), sql`${webhookDeliveries.status} in ('pending', 'sending')`));
+};
