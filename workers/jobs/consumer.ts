@@ -3,6 +3,7 @@ import { createLogger, type Logger } from "../../src/lib/log.js";
 import { withBackgroundContext } from "../../src/services/background-context.js";
 import { failDeadLetteredDocument, ingestDocument } from "../../src/services/documents/ingest.js";
 import { failDeadLetteredJob, runExtractionJob } from "../../src/services/extraction/run-job.js";
+import { failDeadLetteredSession, runResearchSession } from "../../src/services/research/run-session.js";
 import { type JobOutcome, MAX_RETRIES, type QueueMessage, QueueMessageSchema } from "./messages.js";
 
 type Delivery = { queue: string; attempts: number; messageId: string };
@@ -19,6 +20,10 @@ const handle = async (message: QueueMessage, env: Env, log: Logger, delivery: De
       );
     case "extraction.run":
       return withBackgroundContext(context, (ctx) => runExtractionJob({ ctx, jobId: message.jobId, delivery: run }));
+    case "research.run":
+      return withBackgroundContext(context, (ctx) =>
+        runResearchSession({ ctx, sessionId: message.sessionId, delivery: run }),
+      );
   }
 };
 
@@ -34,6 +39,9 @@ const handleDeadLetter = async (body: unknown, env: Env, log: Logger) => {
   }
   if (message.kind === "extraction.run") {
     await withBackgroundContext({ env, log }, (ctx) => failDeadLetteredJob({ ctx, jobId: message.jobId }));
+  }
+  if (message.kind === "research.run") {
+    await withBackgroundContext({ env, log }, (ctx) => failDeadLetteredSession({ ctx, sessionId: message.sessionId }));
   }
 };
 

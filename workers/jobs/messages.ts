@@ -8,6 +8,7 @@ export const QueueMessageSchema = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("system.ping"), sentAt: z.iso.datetime() }),
   z.object({ v: z.literal(1), kind: z.literal("document.ingest"), documentId: z.string().startsWith("doc_") }),
   z.object({ v: z.literal(1), kind: z.literal("extraction.run"), jobId: z.string().startsWith("ext_") }),
+  z.object({ v: z.literal(1), kind: z.literal("research.run"), sessionId: z.string().startsWith("res_") }),
 ]);
 
 export type QueueMessage = z.infer<typeof QueueMessageSchema>;
