@@ -14,6 +14,7 @@ import { registerDocumentRoutes } from "./routes/v1/documents/index.js";
 import { registerExtractionRoutes } from "./routes/v1/extraction/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
 import { createOpenAiRoutes } from "./routes/v1/openai/index.js";
+import { registerResearchRoutes } from "./routes/v1/research/index.js";
 import { registerUserRoutes } from "./routes/v1/users/index.js";
 
 export const API_BASE = "/api/v1";
@@ -75,6 +76,7 @@ export const buildApp = () => {
   registerCodeRoutes(api);
   registerDocumentRoutes(api);
   registerExtractionRoutes(api);
+  registerResearchRoutes(api);
   api.route("/openai", createOpenAiRoutes());
   registerDocsRoutes(api);
 

@@ -15,7 +15,10 @@ import { requireSession } from "./sessions.js";
 export const attachReport = async ({ ctx, id }: { ctx: ServiceContext; id: string }) => {
   const session = await requireSession({ ctx, id });
   if (session.status !== "completed" || !session.report) {
-    throw new ApiError("CONFLICT", `Session ${id} is ${session.status}; its report can be attached once it has completed.`);
+    throw new ApiError(
+      "CONFLICT",
+      `Session ${id} is ${session.status}; its report can be attached once it has completed.`,
+    );
   }
   if (session.documentId) {
     try {

@@ -45,7 +45,9 @@ export const reportDocx = async (input: { title: string; markdown: string }): Pr
       const heading = /^(#{1,4})\s+(.*)$/.exec(trimmed);
       if (heading) {
         const level = (heading[1] ?? "#").length - 1;
-        paragraphs.push(new Paragraph({ heading: HEADINGS[level] ?? HeadingLevel.HEADING_3, children: runsOf(heading[2] ?? "") }));
+        paragraphs.push(
+          new Paragraph({ heading: HEADINGS[level] ?? HeadingLevel.HEADING_3, children: runsOf(heading[2] ?? "") }),
+        );
         continue;
       }
       const bullet = /^[-*]\s+(.*)$/.exec(trimmed);

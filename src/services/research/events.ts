@@ -38,7 +38,9 @@ export const appendEvent = async (
         from research_events where session_id = ${sessionId}`);
       return;
     } catch (error) {
-      const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+      const code =
+        (error as { code?: string; cause?: { code?: string } }).code ??
+        (error as { cause?: { code?: string } }).cause?.code;
       if (code !== UNIQUE_VIOLATION || tries >= 5) throw error;
     }
   }

@@ -17,13 +17,13 @@ import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { createWebReader } from "../../integrations/web-reader.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
+import { cacheReport } from "./cache.js";
 import { hostUnder } from "./canonical-url.js";
 import { checkSection } from "./citations.js";
 import { DEPTHS } from "./depth.js";
 import { appendEvent } from "./events.js";
 import { type CallSpend, planQuestions, writeSection, writeSummary } from "./model.js";
 import { draftNumbering, numberSources, reportMarkdown } from "./report.js";
-import { cacheReport } from "./cache.js";
 import { mergeResults } from "./search.js";
 import { indexSource, rankPassages } from "./source-index.js";
 
@@ -338,9 +338,14 @@ const createRun = (ctx: ServiceContext, session: ResearchSession) => {
     state.reads ??= {};
     const reads = state.reads;
     countReads();
-    const waiting = candidates.map((candidate, index) => ({ candidate, index })).filter(({ candidate }) => !reads[candidate.url]);
+    const waiting = candidates
+      .map((candidate, index) => ({ candidate, index }))
+      .filter(({ candidate }) => !reads[candidate.url]);
     if (waiting.length === 0) return;
-    await stage("reading", 20 + Math.round((40 * (candidates.length - waiting.length)) / Math.max(1, candidates.length)));
+    await stage(
+      "reading",
+      20 + Math.round((40 * (candidates.length - waiting.length)) / Math.max(1, candidates.length)),
+    );
     let next = 0;
     const worker = async () => {
       while (next < waiting.length) {
@@ -399,7 +404,11 @@ const createRun = (ctx: ServiceContext, session: ResearchSession) => {
         if (stopIfOver(`after ${sections.length} of ${ranked.length} sections were written`)) break;
         const draft = await writeSection(ctx, { query: session.query, question, passages, spent });
         for (const url of new Set(passages.map((passage) => passage.url))) await sourceText(url);
-        const { kept: _kept, removed: _removed, ...checked } = checkSection({
+        const {
+          kept: _kept,
+          removed: _removed,
+          ...checked
+        } = checkSection({
           question,
           draft,
           passages,
@@ -418,7 +427,11 @@ const createRun = (ctx: ServiceContext, session: ResearchSession) => {
 
   const finish = async (questions: string[], sections: WrittenSection[]) => {
     const { texts: draftTexts, draft } = draftNumbering(sections);
-    let summary = { text: "", cited: [] as Array<{ url: string; quote: string }>, flagged: [] as WrittenSection["flagged"] };
+    let summary = {
+      text: "",
+      cited: [] as Array<{ url: string; quote: string }>,
+      flagged: [] as WrittenSection["flagged"],
+    };
     const written = sections.filter((section) => section.text.trim() !== "");
     if (written.length > 0 && !stopIfOver("before the summary was written")) {
       const text = await writeSummary(ctx, {
@@ -430,7 +443,11 @@ const createRun = (ctx: ServiceContext, session: ResearchSession) => {
       const checked = checkSection({
         question: "summary",
         draft: { text, quotes: draft.map((source, index) => ({ n: index + 1, quote: source.quote })) },
-        passages: draft.map((source, index) => ({ chunk_id: `draft-${index + 1}`, url: source.url, text: source.quote })),
+        passages: draft.map((source, index) => ({
+          chunk_id: `draft-${index + 1}`,
+          url: source.url,
+          text: source.quote,
+        })),
         sourceText: (url) => texts.get(url) ?? "",
       });
       for (const source of draft) await sourceText(source.url);

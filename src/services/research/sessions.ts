@@ -272,7 +272,10 @@ export const retrySession = async ({ ctx, id }: { ctx: ServiceContext; id: strin
     .where(and(eq(researchSessions.id, session.id), inArray(researchSessions.status, ["failed", "cancelled"])))
     .returning();
   if (!queued) {
-    throw new ApiError("CONFLICT", `Session ${id} is ${session.status}; only a failed or cancelled session can be retried.`);
+    throw new ApiError(
+      "CONFLICT",
+      `Session ${id} is ${session.status}; only a failed or cancelled session can be retried.`,
+    );
   }
   await appendEvent(ctx, id, "queued", { retry: true });
   await enqueue(ctx, id);
@@ -288,7 +291,9 @@ export const deleteSession = async ({ ctx, id }: { ctx: ServiceContext; id: stri
   const session = await requireSession({ ctx, id });
   const [deleted] = await ctx.db
     .delete(researchSessions)
-    .where(and(eq(researchSessions.id, session.id), inArray(researchSessions.status, ["completed", "failed", "cancelled"])))
+    .where(
+      and(eq(researchSessions.id, session.id), inArray(researchSessions.status, ["completed", "failed", "cancelled"])),
+    )
     .returning({ id: researchSessions.id });
   if (!deleted) {
     throw new ApiError("CONFLICT", `Session ${id} is ${session.status}; cancel it before deleting it.`);
@@ -326,7 +331,12 @@ export const estimateSession = ({
   input,
 }: {
   ctx: ServiceContext;
-  input: { query: string; depth: ResearchDepth; max_sources?: number | undefined; budget?: Partial<ResearchBudget> | undefined };
+  input: {
+    query: string;
+    depth: ResearchDepth;
+    max_sources?: number | undefined;
+    budget?: Partial<ResearchBudget> | undefined;
+  };
 }) => {
   requireUser(ctx);
   const depth = DEPTHS[input.depth];
@@ -352,8 +362,7 @@ export const estimateSession = ({
     // No provider configured: the estimate still says what the work is, at no known price.
   }
   const modelCalls = 1 + questions + 1;
-  const seconds =
-    modelCalls * SECONDS.modelCall + questions * SECONDS.search + Math.ceil(sources / 3) * SECONDS.scrape;
+  const seconds = modelCalls * SECONDS.modelCall + questions * SECONDS.search + Math.ceil(sources / 3) * SECONDS.scrape;
   return {
     depth: input.depth,
     sub_questions: questions,
