@@ -110,7 +110,11 @@ export const checkSection = ({
           supported += good.length;
           return good.map((k) => `[${k}]`).join("");
         });
-        const claim = sentence.replace(MARKER, "").replace(/\s+/g, " ").trim();
+        const claim = sentence
+          .replace(MARKER, "")
+          .replace(/\s+(?=[.,;:!?])/g, "")
+          .replace(/\s+/g, " ")
+          .trim();
         if (supported === 0) {
           flagged.push({ claim, reason: reasons.join("; ") });
           return [];
