@@ -14,6 +14,7 @@ import { registerDocumentRoutes } from "./routes/v1/documents/index.js";
 import { registerExtractionRoutes } from "./routes/v1/extraction/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
 import { createOpenAiRoutes } from "./routes/v1/openai/index.js";
+import { registerResearchRoutes } from "./routes/v1/research/index.js";
 import { registerUserRoutes } from "./routes/v1/users/index.js";
 import { registerWebhookRoutes } from "./routes/v1/webhooks/index.js";
 
@@ -77,6 +78,7 @@ export const buildApp = () => {
   registerDocumentRoutes(api);
   registerExtractionRoutes(api);
   registerWebhookRoutes(api);
+  registerResearchRoutes(api);
   api.route("/openai", createOpenAiRoutes());
   registerDocsRoutes(api);
 

@@ -40,6 +40,7 @@ const catalogue = {
   MODEL_OUTPUT_INVALID: { status: 502, title: "The model's answer did not match the expected shape" },
   CONFIG_INVALID: { status: 503, title: "The service is misconfigured" },
   NO_PROVIDER_CONFIGURED: { status: 503, title: "No LLM provider is configured" },
+  SEARCH_NOT_CONFIGURED: { status: 503, title: "No web search provider is configured" },
   GUARDRAIL_UNAVAILABLE: { status: 503, title: "The configured guardrail cannot be reached" },
   NOT_READY: { status: 503, title: "A dependency is unavailable" },
   RATE_LIMIT_UNAVAILABLE: { status: 503, title: "Rate limiting is unavailable, so this route is closed for now" },

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { verifyAccessToken } from "../../src/services/auth/access-tokens.js";
 import { type Credential, forgedTokens, runAuthorisationKit } from "../helpers/authz-kit.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
@@ -11,7 +11,12 @@ beforeAll(async () => {
   // Providers answer (from the local fakes), so model routes reach their owner checks instead of a 503; with
   // an answer the code tools accept, not a 502 for the fake's default `{}`.
   const fakes = llmFakes();
-  h = await createHarness(fakes.env());
+  // Firecrawl (its wire fake, with no pages) is configured too, so research routes reach their owner checks.
+  h = await createHarness({
+    ...fakes.env(),
+    FIRECRAWL_API_KEY: "fc-test",
+    FIRECRAWL_API_URL: `${inject("fakeFirecrawlUrl")}/s/${crypto.randomUUID()}`,
+  });
   await fakes.scriptGroq({ reply: anyCodeToolAnswer, times: 1_000 });
   doc = (await (await h.request("/api/v1/openapi.json")).json()) as typeof doc;
 });
@@ -42,9 +47,9 @@ describe("the authorisation kit over every protected route", () => {
       method: "DELETE",
       headers: h.bearer(victim.tokens.access_token),
     });
-    // A scope no route of the document takes yet (chat, code, documents and extraction routes exist): move it
-    // when research lands.
-    const narrowKey = await createKey(victim.tokens.access_token, ["research"]);
+    // Every scope now has routes, so the narrow key holds one (`code`) and is expected to be refused
+    // everywhere but the code tools, which it may use (they hold no resource of anyone's).
+    const narrowKey = await createKey(victim.tokens.access_token, ["code"]);
     const intruder = await h.signUp();
     const victimDocumentText = `victim's document ${crypto.randomUUID()}`;
     const form = new FormData();
@@ -71,6 +76,13 @@ describe("the authorisation kit over every protected route", () => {
         ),
       )
     ).json()) as { id: string };
+    const victimQuery = `victim's question ${crypto.randomUUID()}`;
+    const victimResearch = (await (
+      await h.request(
+        "/api/v1/research/sessions",
+        h.json("POST", { query: victimQuery }, h.bearer(victim.tokens.access_token)),
+      )
+    ).json()) as { id: string };
 
     const forged = await forgedTokens({ id: victim.id, sessionId: claims?.sid ?? "" });
     const refused = [401];
@@ -88,7 +100,11 @@ describe("the authorisation kit over every protected route", () => {
       { name: "a logged-out session's token", headers: h.bearer(loggedOut.tokens.access_token), expect: refused },
       { name: "a revoked API key", headers: h.bearer(revoked.key), expect: refused },
       { name: "an unknown API key", headers: { "x-api-key": `ape_${"x".repeat(43)}` }, expect: refused },
-      { name: "a key without the scope", headers: h.bearer(narrowKey.key), expect: [403] },
+      {
+        name: "a key without the scope",
+        headers: h.bearer(narrowKey.key),
+        expect: (op) => (op.path.startsWith("/api/v1/code/") ? [200, 400] : [403]),
+      },
       // Another user, validly signed in: a route on one of the victim's ids answers 404; a /me route acts on
       // the intruder's own account (or refuses the example body's password), which the leak check watches.
       {
@@ -118,8 +134,10 @@ describe("the authorisation kit over every protected route", () => {
         "/api/v1/chat/conversations/{id}": victimConversation.id,
         "/api/v1/documents/{id}": victimDocument.id,
         "/api/v1/extraction/jobs/{id}": victimJob.id,
+        // Also the id of every route under it (events, export, cancel, retry, document).
+        "/api/v1/research/sessions/{id}": victimResearch.id,
       },
-      secrets: [victim.email, victimKey.key, victimTitle, victimDocumentText],
+      secrets: [victim.email, victimKey.key, victimTitle, victimDocumentText, victimQuery],
     });
     expect(operations).toBeGreaterThanOrEqual(7);
     expect(surprises).toEqual([]);

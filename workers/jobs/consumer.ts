@@ -3,6 +3,7 @@ import { createLogger, type Logger } from "../../src/lib/log.js";
 import { withBackgroundContext } from "../../src/services/background-context.js";
 import { failDeadLetteredDocument, ingestDocument } from "../../src/services/documents/ingest.js";
 import { failDeadLetteredJob, runExtractionJob } from "../../src/services/extraction/run-job.js";
+import { failDeadLetteredSession, runResearchSession } from "../../src/services/research/run-session.js";
 import { deliverWebhook, failDeadLetteredDelivery } from "../../src/services/webhooks/deliver.js";
 import { type JobOutcome, MAX_RETRIES, type QueueMessage, QueueMessageSchema } from "./messages.js";
 
@@ -22,6 +23,10 @@ const handle = async (message: QueueMessage, env: Env, log: Logger, delivery: De
       return withBackgroundContext(context, (ctx) => runExtractionJob({ ctx, jobId: message.jobId, delivery: run }));
     case "webhook.deliver":
       return withBackgroundContext(context, (ctx) => deliverWebhook({ ctx, message }));
+    case "research.run":
+      return withBackgroundContext(context, (ctx) =>
+        runResearchSession({ ctx, sessionId: message.sessionId, delivery: run }),
+      );
   }
 };
 
@@ -42,6 +47,9 @@ const handleDeadLetter = async (body: unknown, env: Env, log: Logger) => {
     await withBackgroundContext({ env, log }, (ctx) =>
       failDeadLetteredDelivery({ ctx, deliveryId: message.deliveryId }),
     );
+  }
+  if (message.kind === "research.run") {
+    await withBackgroundContext({ env, log }, (ctx) => failDeadLetteredSession({ ctx, sessionId: message.sessionId }));
   }
 };
 

@@ -15,6 +15,7 @@ export const QueueMessageSchema = z.discriminatedUnion("kind", [
     attempt: z.number().int().min(1),
     waitSeconds: z.number().int().min(1).optional(),
   }),
+  z.object({ v: z.literal(1), kind: z.literal("research.run"), sessionId: z.string().startsWith("res_") }),
 ]);
 
 export type QueueMessage = z.infer<typeof QueueMessageSchema>;

@@ -1,0 +1,34 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../../lib/app.js";
+import { requireAuth } from "../../../middleware/auth.js";
+import { rateLimit } from "../../../middleware/rate-limit.js";
+import { createSession } from "../../../services/research/sessions.js";
+import { problemResponses } from "../../problem-schema.js";
+import { sessionOrApiKey } from "../../security.js";
+import { CreateSessionBodySchema, SessionSchema } from "./schemas.js";
+
+export const createSessionRoute = createRoute({
+  method: "post",
+  path: "/research/sessions",
+  tags: ["research"],
+  summary: "Start a research session",
+  description:
+    "Queues web research on the question: it is split into sub-questions, each searched (within `include_domains`, away from `exclude_domains`), the sources read and ranked, and a report written whose every `[n]` is checked by code to point at a read source whose quote occurs in it. Answers 202 with the session; follow it at `GET /research/sessions/{id}` or its `/events`. The same question by you within 24 h answers the earlier report (200, `cached_from`) unless `fresh`. 503 `SEARCH_NOT_CONFIGURED` without Firecrawl, `NO_PROVIDER_CONFIGURED` without a model. API keys need the `research` scope.",
+  security: sessionOrApiKey,
+  middleware: [requireAuth("research"), rateLimit("default")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: CreateSessionBodySchema } } } },
+  responses: {
+    200: {
+      description: "Answered from an earlier report of the same question.",
+      content: { "application/json": { schema: SessionSchema } },
+    },
+    202: { description: "Queued.", content: { "application/json": { schema: SessionSchema } } },
+    ...problemResponses(400, 401, 403, 413, 415, 429, 503),
+  },
+});
+
+export const registerCreateSession = (app: App) =>
+  app.openapi(createSessionRoute, async (c) => {
+    const { session, cached } = await createSession({ ctx: c.var.ctx, input: c.req.valid("json") });
+    return cached ? c.json(session, 200) : c.json(session, 202);
+  });
