@@ -1,4 +1,5 @@
 import Papa from "papaparse";
+import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
@@ -113,6 +114,8 @@ beforeAll(async () => {
     FIRECRAWL_API_KEY: "fc-test",
     FIRECRAWL_API_URL: firecrawl,
     RATE_LIMIT_AUTH_PER_MINUTE: "1000000",
+    // The webhook receiver (fake-sites' /hook) is on loopback.
+    FETCH_ALLOW_HOSTS: new URL(inject("fakeSitesUrl")).host,
   });
   token = (await h.signUp()).tokens.access_token;
 });
@@ -449,5 +452,67 @@ describe("what the checks and the pipeline's checkpoints guard", () => {
       { FIRECRAWL_API_KEY: undefined },
     );
     expect((await readProblem(without)).body).toMatchObject({ status: 503, code: "SEARCH_NOT_CONFIGURED" });
+  });
+});
+
+describe("research webhooks", () => {
+  type Received = { path: string; headers: Record<string, string>; body: string };
+  const receiver = () => {
+    const scope = `${inject("fakeSitesUrl")}/s/${crypto.randomUUID()}`;
+    return {
+      url: `${scope}/hook/research`,
+      received: async () =>
+        ((await (await fetch(`${scope}/__fake/requests`)).json()) as Received[]).filter(
+          (r) => r.path === "/hook/research",
+        ),
+    };
+  };
+
+  it("delivers research.completed and research.failed, signed, to the account's endpoint and the session's own URL", async () => {
+    const account = receiver();
+    const created = await h.request(
+      "/api/v1/users/me/webhooks",
+      h.json("POST", { url: account.url, event_types: ["research.completed", "research.failed"] }, h.bearer(token)),
+    );
+    expect(created.status).toBe(201);
+    const { secret } = (await created.json()) as { secret: string };
+    const own = receiver();
+
+    await script(plan, section1, section2, section3, summary);
+    const started = await h.request(
+      "/api/v1/research/sessions",
+      h.json("POST", standard("Why does pasta cook slowly at altitude?", { webhook_url: own.url }), h.bearer(token)),
+    );
+    expect(started.status, await started.clone().text()).toBe(202);
+    const session = (await started.json()) as { id: string; webhook: { secret: string } };
+    await h.runJobs();
+    const [event] = await account.received();
+    const payload = new Webhook(secret).verify(event?.body ?? "", event?.headers ?? {}) as Record<string, unknown>;
+    expect(payload).toMatchObject({
+      type: "research.completed",
+      data: {
+        session_id: session.id,
+        status: "completed",
+        sources: 3,
+        links: { self: `/api/v1/research/sessions/${session.id}` },
+      },
+    });
+    const [ownEvent] = await own.received();
+    expect(new Webhook(session.webhook.secret).verify(ownEvent?.body ?? "", ownEvent?.headers ?? {})).toMatchObject({
+      type: "research.completed",
+    });
+
+    // A session whose plan the model cannot give in the right shape fails, and says so.
+    await script({ wrong: true }, { still: "wrong" });
+    const failing = await start({ query: "A question the model cannot plan", depth: "quick", fresh: true });
+    await h.runJobs();
+    const failed = (await account.received()).map(
+      (request) =>
+        new Webhook(secret).verify(request.body, request.headers) as { type: string; data: Record<string, unknown> },
+    );
+    expect(failed.at(-1)).toMatchObject({
+      type: "research.failed",
+      data: { session_id: failing.id, status: "failed", error: { code: "MODEL_OUTPUT_INVALID" } },
+    });
   });
 });

@@ -91,7 +91,11 @@ const webhookDelays = (deliveryId: string) => {
 
 /** Verifies a received request as a receiver would, with the official library; returns the payload. */
 const verified = (secret: string, request: Received) =>
-  new Webhook(secret).verify(request.body, request.headers) as { type: string; timestamp: string; data: Record<string, unknown> };
+  new Webhook(secret).verify(request.body, request.headers) as {
+    type: string;
+    timestamp: string;
+    data: Record<string, unknown>;
+  };
 
 describe("webhook endpoints", () => {
   it("shows the secret once, never again, and refuses private addresses and duplicates at save", async () => {

@@ -1,4 +1,4 @@
-import { and, eq, lt, or, sql } from "drizzle-orm";
+import { and, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import {
   type ResearchCandidate,
   type ResearchFailure,
@@ -17,6 +17,8 @@ import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { createWebReader } from "../../integrations/web-reader.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
+import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { researchEventData } from "../webhooks/payloads.js";
 import { cacheReport } from "./cache.js";
 import { hostUnder } from "./canonical-url.js";
 import { checkSection } from "./citations.js";
@@ -153,12 +155,7 @@ export const runResearchSession = async ({
         retryAfterSeconds: Math.max(hinted, Math.min(300, 5 * 2 ** delivery.attempts)),
       };
     }
-    const [failed] = await ctx.db
-      .update(researchSessions)
-      .set({ status: "failed", error: failure, leaseUntil: null, completedAt: new Date() })
-      .where(heldBy(session))
-      .returning({ id: researchSessions.id });
-    // webhook: research.failed
+    const failed = await failSession(ctx, heldBy(session), failure);
     if (failed) await appendEvent(ctx, session.id, "failed", { error: failure });
     return { ok: true, status: "failed" };
   }
@@ -487,31 +484,46 @@ const createRun = (ctx: ServiceContext, session: ResearchSession) => {
     const citationsKept = final.reduce((count, text) => count + (text.match(/\[\d+\]/g)?.length ?? 0), 0);
     progress.stage = "done";
     progress.percent = 100;
-    const [completed] = await ctx.db
-      .update(researchSessions)
-      .set({
-        status: "completed",
-        summary: final[0] ?? summary.text,
-        sources,
-        report,
-        skippedSources: skipped,
-        citationCheck: {
-          citations_kept: citationsKept,
-          citations_removed: flagged.length,
-          flagged,
-        },
-        stoppedEarly: state.stopped_early ?? null,
-        state,
-        usage,
-        progress,
-        error: null,
-        leaseUntil: null,
-        completedAt: new Date(),
-      })
-      .where(heldBy(session))
-      .returning();
-    if (!completed) throw new LostHold();
-    // webhook: research.completed
+    // The report becomes the session's in this one update, with its webhook event, or not at all.
+    const outcome = await ctx.db.transaction(async (tx) => {
+      const [done] = await tx
+        .update(researchSessions)
+        .set({
+          status: "completed",
+          summary: final[0] ?? summary.text,
+          sources,
+          report,
+          skippedSources: skipped,
+          citationCheck: {
+            citations_kept: citationsKept,
+            citations_removed: flagged.length,
+            flagged,
+          },
+          stoppedEarly: state.stopped_early ?? null,
+          state,
+          usage,
+          progress,
+          error: null,
+          leaseUntil: null,
+          completedAt: new Date(),
+        })
+        .where(heldBy(session))
+        .returning();
+      if (!done) return null;
+      const deliveries = await recordEvent(tx, {
+        userId: done.userId,
+        type: "research.completed",
+        webhookUrl: done.webhookUrl,
+        data: researchEventData({ ...done, status: "completed" }),
+      });
+      return { completed: done, deliveries };
+    });
+    if (!outcome) throw new LostHold();
+    const { completed } = outcome;
+    await dispatchDeliveries(
+      ctx,
+      outcome.deliveries.map((id) => ({ id, attempt: 1 })),
+    );
     await event("completed", { sources: sources.length, stopped_early: state.stopped_early ?? null });
     await cacheReport(ctx, completed);
     ctx.log.info("research completed", { sessionId: session.id, sources: sources.length, calls: usage.model_calls });
@@ -540,11 +552,37 @@ export const failDeadLetteredSession = async ({ ctx, sessionId }: { ctx: Service
     message: "The session failed on every delivery and was set aside; retry it.",
     retryable: true,
   };
-  const [failed] = await ctx.db
-    .update(researchSessions)
-    .set({ status: "failed", leaseUntil: null, error: failure, completedAt: new Date() })
-    .where(and(eq(researchSessions.id, sessionId), sql`${researchSessions.status} in ('pending', 'running')`))
-    .returning({ id: researchSessions.id });
-  // webhook: research.failed
+  const failed = await failSession(
+    ctx,
+    and(eq(researchSessions.id, sessionId), sql`${researchSessions.status} in ('pending', 'running')`),
+    failure,
+  );
   if (failed) await appendEvent(ctx, sessionId, "failed", { error: failure });
+};
+
+/**
+ * Fails the session `where` selects, recording `research.failed` for the owner's endpoints (and the session's
+ * own `webhook_url`) in the same transaction; says whether a session was failed.
+ */
+const failSession = async (ctx: ServiceContext, where: SQL | undefined, failure: ResearchFailure) => {
+  const deliveries = await ctx.db.transaction(async (tx) => {
+    const [failed] = await tx
+      .update(researchSessions)
+      .set({ status: "failed", error: failure, leaseUntil: null, completedAt: new Date() })
+      .where(where)
+      .returning();
+    if (!failed) return null;
+    return recordEvent(tx, {
+      userId: failed.userId,
+      type: "research.failed",
+      webhookUrl: failed.webhookUrl,
+      data: researchEventData({ ...failed, status: "failed" }),
+    });
+  });
+  if (!deliveries) return false;
+  await dispatchDeliveries(
+    ctx,
+    deliveries.map((id) => ({ id, attempt: 1 })),
+  );
+  return true;
 };

@@ -16,6 +16,9 @@ import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
 import type { ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
+import { ensureJobEndpoint } from "../webhooks/endpoints.js";
+import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { researchEventData } from "../webhooks/payloads.js";
 import { cachedSessionId, queryHash } from "./cache.js";
 import { budgetFor, DEPTHS } from "./depth.js";
 import { appendEvent } from "./events.js";
@@ -115,21 +118,19 @@ const enqueue = async (ctx: ServiceContext, sessionId: string) => {
 /**
  * Starts a session: queued on `research`, answered at once (`repeated: false`). The same normalised question
  * with the same options, asked by the same user within 24 h, is answered from the earlier report instead
- * (a new session, `completed`, with `cached_from`), unless `fresh`. A webhook URL passes the safe-fetch checks.
+ * (a new session, `completed`, with `cached_from`), unless `fresh`. A webhook URL becomes (or is) one of the
+ * account's endpoints, checked as every endpoint is.
  * @example
  * const { session, cached } = await createSession({ ctx, input: { query, depth: "standard", include_domains: [], exclude_domains: [], fresh: false } });
  */
 export const createSession = async ({ ctx, input }: { ctx: ServiceContext; input: CreateSessionInput }) => {
   const userId = requireUser(ctx);
   assertConfigured(ctx);
-  if (input.webhook_url) {
-    try {
-      await safeFetchFromEnv(ctx.env).check(input.webhook_url);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ApiError("VALIDATION_FAILED", `body.webhook_url: ${reason}`, { cause: error });
-    }
-  }
+  // The session's own webhook URL is an endpoint of the account (checked as every endpoint is), made if new.
+  const hook = input.webhook_url
+    ? await ensureJobEndpoint(ctx, { url: input.webhook_url, field: "body.webhook_url" })
+    : null;
+  const webhook = hook ? { endpoint_id: hook.endpoint.id, secret: hook.secret } : null;
   const maxSources = input.max_sources ?? DEPTHS[input.depth].defaultSources;
   const hash = await queryHash({
     userId,
@@ -146,7 +147,7 @@ export const createSession = async ({ ctx, input }: { ctx: ServiceContext; input
     maxSources,
     includeDomains: input.include_domains,
     excludeDomains: input.exclude_domains,
-    webhookUrl: input.webhook_url ?? null,
+    webhookUrl: hook?.url ?? null,
     queryHash: hash,
     budget: budgetFor(input.depth, input.budget),
   };
@@ -165,32 +166,47 @@ export const createSession = async ({ ctx, input }: { ctx: ServiceContext; input
           )
       : [];
     if (earlier) {
-      const [copy] = await ctx.db
-        .insert(researchSessions)
-        .values({
-          ...base,
-          status: "completed",
-          summary: earlier.summary,
-          sources: earlier.sources,
-          report: earlier.report,
-          skippedSources: earlier.skippedSources,
-          citationCheck: earlier.citationCheck,
-          stoppedEarly: earlier.stoppedEarly,
-          progress: earlier.progress,
-          state: { plan: earlier.state.plan },
-          usage: { model_calls: 0, tokens_input: 0, tokens_output: 0, cost_usd: 0, searches: 0, scrapes: 0 },
-          cachedFrom: earlier.cachedFrom ?? earlier.id,
-          completedAt: new Date(),
-        })
-        .returning();
+      const cachedCopy = await ctx.db.transaction(async (tx) => {
+        const [made] = await tx
+          .insert(researchSessions)
+          .values({
+            ...base,
+            status: "completed",
+            summary: earlier.summary,
+            sources: earlier.sources,
+            report: earlier.report,
+            skippedSources: earlier.skippedSources,
+            citationCheck: earlier.citationCheck,
+            stoppedEarly: earlier.stoppedEarly,
+            progress: earlier.progress,
+            state: { plan: earlier.state.plan },
+            usage: { model_calls: 0, tokens_input: 0, tokens_output: 0, cost_usd: 0, searches: 0, scrapes: 0 },
+            cachedFrom: earlier.cachedFrom ?? earlier.id,
+            completedAt: new Date(),
+          })
+          .returning();
+        if (!made) return null;
+        const deliveries = await recordEvent(tx, {
+          userId,
+          type: "research.completed",
+          webhookUrl: made.webhookUrl,
+          data: researchEventData({ ...made, status: "completed" }),
+        });
+        return { made, deliveries };
+      });
+      const copy = cachedCopy?.made;
       if (!copy) throw new Error("insert returned no session");
+      await dispatchDeliveries(
+        ctx,
+        (cachedCopy?.deliveries ?? []).map((id) => ({ id, attempt: 1 })),
+      );
       await appendEvent(ctx, copy.id, "completed", {
         sources: copy.sources?.length ?? 0,
         cached_from: copy.cachedFrom,
         progress: copy.progress,
       });
       ctx.audit({ action: "research.create", resourceType: "research_session", resourceId: copy.id });
-      return { session: publicSession(copy), cached: true };
+      return { session: publicSession(copy), cached: true, webhook };
     }
   }
   const [session] = await ctx.db.insert(researchSessions).values(base).returning();
@@ -198,7 +214,7 @@ export const createSession = async ({ ctx, input }: { ctx: ServiceContext; input
   await appendEvent(ctx, session.id, "queued", { query: session.query, depth: session.depth });
   await enqueue(ctx, session.id);
   ctx.audit({ action: "research.create", resourceType: "research_session", resourceId: session.id });
-  return { session: publicSession(session), cached: false };
+  return { session: publicSession(session), cached: false, webhook };
 };
 
 /** The owner check every session route starts with (404 for malformed, unknown and someone else's ids alike). */

@@ -1,4 +1,4 @@
-import type { DocumentFailure, ExtractionFailure } from "../../db/schema/index.js";
+import type { DocumentFailure, ExtractionFailure, ResearchSession } from "../../db/schema/index.js";
 
 /**
  * The `data` of each event: what a receiver needs to act (the id, the status, counts, and links to fetch the
@@ -42,5 +42,29 @@ export const extractionEventData = (job: {
     ...(job.status === "completed"
       ? { rows: `/api/v1/extraction/jobs/${job.id}/rows`, export: `/api/v1/extraction/jobs/${job.id}/export` }
       : { retry: `/api/v1/extraction/jobs/${job.id}/retry` }),
+  },
+});
+
+/** `research.completed` and `research.failed`. */
+export const researchEventData = (
+  session: Pick<ResearchSession, "id" | "query" | "sources" | "stoppedEarly" | "error" | "cachedFrom"> & {
+    status: "completed" | "failed";
+  },
+) => ({
+  session_id: session.id,
+  status: session.status,
+  query: session.query,
+  ...(session.status === "completed"
+    ? {
+        sources: session.sources?.length ?? 0,
+        stopped_early: session.stoppedEarly ?? null,
+        cached_from: session.cachedFrom ?? null,
+      }
+    : { error: session.error ?? null }),
+  links: {
+    self: `/api/v1/research/sessions/${session.id}`,
+    ...(session.status === "completed"
+      ? { export: `/api/v1/research/sessions/${session.id}/export?format=md` }
+      : { retry: `/api/v1/research/sessions/${session.id}/retry` }),
   },
 });
