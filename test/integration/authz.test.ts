@@ -16,6 +16,8 @@ beforeAll(async () => {
     ...fakes.env(),
     FIRECRAWL_API_KEY: "fc-test",
     FIRECRAWL_API_URL: `${inject("fakeFirecrawlUrl")}/s/${crypto.randomUUID()}`,
+    // Webhook endpoints on the local receiver pass the URL checks.
+    FETCH_ALLOW_HOSTS: new URL(inject("fakeSitesUrl")).host,
   });
   await fakes.scriptGroq({ reply: anyCodeToolAnswer, times: 1_000 });
   doc = (await (await h.request("/api/v1/openapi.json")).json()) as typeof doc;
@@ -84,6 +86,21 @@ describe("the authorisation kit over every protected route", () => {
       )
     ).json()) as { id: string };
 
+    const victimHookUrl = `${inject("fakeSitesUrl")}/s/${crypto.randomUUID()}/hook/victim`;
+    const victimEndpoint = (await (
+      await h.request(
+        "/api/v1/users/me/webhooks",
+        h.json("POST", { url: victimHookUrl, event_types: ["document.ready"] }, h.bearer(victim.tokens.access_token)),
+      )
+    ).json()) as { id: string; secret: string };
+    const victimDelivery = (await (
+      await h.request(`/api/v1/users/me/webhooks/${victimEndpoint.id}/test`, {
+        method: "POST",
+        headers: h.bearer(victim.tokens.access_token),
+      })
+    ).json()) as { delivery_id: string };
+    await h.runJobs();
+
     const forged = await forgedTokens({ id: victim.id, sessionId: claims?.sid ?? "" });
     const refused = [401];
     const credentials: Credential[] = [
@@ -136,8 +153,19 @@ describe("the authorisation kit over every protected route", () => {
         "/api/v1/extraction/jobs/{id}": victimJob.id,
         // Also the id of every route under it (events, export, cancel, retry, document).
         "/api/v1/research/sessions/{id}": victimResearch.id,
+        // Also the id of every route under it (rotate, test, deliveries).
+        "/api/v1/users/me/webhooks/{id}": victimEndpoint.id,
+        "/api/v1/users/me/webhooks/deliveries/{id}": victimDelivery.delivery_id,
       },
-      secrets: [victim.email, victimKey.key, victimTitle, victimDocumentText, victimQuery],
+      secrets: [
+        victim.email,
+        victimKey.key,
+        victimTitle,
+        victimDocumentText,
+        victimQuery,
+        victimHookUrl,
+        victimEndpoint.secret,
+      ],
     });
     expect(operations).toBeGreaterThanOrEqual(7);
     expect(surprises).toEqual([]);
@@ -150,6 +178,18 @@ describe("the authorisation kit over every protected route", () => {
     });
     expect(kept.status).toBe(200);
     expect(await kept.json()).toMatchObject({ title: victimTitle, message_count: 0 });
+    // Nor did they delete, rotate, test or redeliver the victim's webhook endpoint.
+    const keptEndpoint = await h.request(`/api/v1/users/me/webhooks/${victimEndpoint.id}/deliveries`, {
+      headers: h.bearer(victim.tokens.access_token),
+    });
+    expect(keptEndpoint.status).toBe(200);
+    expect(((await keptEndpoint.json()) as { items: Array<{ attempts: number }> }).items).toMatchObject([
+      { attempts: 1 },
+    ]);
+    const endpointNow = await h.request(`/api/v1/users/me/webhooks/${victimEndpoint.id}`, {
+      headers: h.bearer(victim.tokens.access_token),
+    });
+    expect(await endpointNow.json()).toMatchObject({ enabled: true, previous_secret_expires_at: null });
     // Nor did they delete, retry or read the victim's document; another user's search never finds it.
     const keptDocument = await h.request(`/api/v1/documents/${victimDocument.id}`, {
       headers: h.bearer(victimKey.key),
