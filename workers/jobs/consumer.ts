@@ -1,6 +1,7 @@
 import { checkEnv, type Env, type RawEnv } from "../../src/env.js";
 import { createLogger, type Logger } from "../../src/lib/log.js";
 import { withBackgroundContext } from "../../src/services/background-context.js";
+import type { ServiceContext } from "../../src/services/context.js";
 import { failDeadLetteredDocument, ingestDocument } from "../../src/services/documents/ingest.js";
 import { failDeadLetteredJob, runExtractionJob } from "../../src/services/extraction/run-job.js";
 import { failDeadLetteredSession, runResearchSession } from "../../src/services/research/run-session.js";
@@ -9,7 +10,16 @@ import { type JobOutcome, MAX_RETRIES, type QueueMessage, QueueMessageSchema } f
 
 type Delivery = { queue: string; attempts: number; messageId: string };
 
-const handle = async (message: QueueMessage, env: Env, log: Logger, delivery: Delivery): Promise<JobOutcome> => {
+/** The queue whose messages of one batch are handled side by side. */
+const CONCURRENT_QUEUE = "ape-webhooks";
+
+const handle = async (
+  message: QueueMessage,
+  env: Env,
+  log: Logger,
+  delivery: Delivery,
+  shared: ServiceContext | null,
+): Promise<JobOutcome> => {
   const context = { env, log, requestId: `job_${delivery.messageId}` };
   const run = { attempts: delivery.attempts, last: delivery.attempts > (MAX_RETRIES[delivery.queue] ?? 0) };
   switch (message.kind) {
@@ -22,7 +32,9 @@ const handle = async (message: QueueMessage, env: Env, log: Logger, delivery: De
     case "extraction.run":
       return withBackgroundContext(context, (ctx) => runExtractionJob({ ctx, jobId: message.jobId, delivery: run }));
     case "webhook.deliver":
-      return withBackgroundContext(context, (ctx) => deliverWebhook({ ctx, message }));
+      return shared
+        ? deliverWebhook({ ctx: shared, message })
+        : withBackgroundContext(context, (ctx) => deliverWebhook({ ctx, message }));
     case "research.run":
       return withBackgroundContext(context, (ctx) =>
         runResearchSession({ ctx, sessionId: message.sessionId, delivery: run }),
@@ -69,7 +81,7 @@ export const handleQueueBatch = async (batch: MessageBatch<unknown>, rawEnv: Raw
     return;
   }
   const env = check.env;
-  for (const message of batch.messages) {
+  const handleOne = async (message: Message<unknown>, shared: ServiceContext | null) => {
     if (batch.queue.endsWith("-dlq")) {
       log.error("message dead-lettered", { messageId: message.id, attempts: message.attempts });
       try {
@@ -79,17 +91,17 @@ export const handleQueueBatch = async (batch: MessageBatch<unknown>, rawEnv: Raw
         log.error("dead letter not recorded", { messageId: message.id, error });
         message.retry({ delaySeconds: 30 });
       }
-      continue;
+      return;
     }
     const parsed = QueueMessageSchema.safeParse(message.body);
     if (!parsed.success) {
       log.error("unknown queue message", { messageId: message.id, issues: parsed.error.issues.length });
       message.retry();
-      continue;
+      return;
     }
     const delivery = { queue: batch.queue, attempts: message.attempts, messageId: message.id };
     try {
-      const outcome = await handle(parsed.data, env, log, delivery);
+      const outcome = await handle(parsed.data, env, log, delivery, shared);
       if (outcome.ok) message.ack();
       else {
         log.warn("job failed, will retry", { messageId: message.id, kind: parsed.data.kind, error: outcome.error });
@@ -99,5 +111,14 @@ export const handleQueueBatch = async (batch: MessageBatch<unknown>, rawEnv: Raw
       log.error("job crashed", { messageId: message.id, kind: parsed.data.kind, error });
       message.retry();
     }
+  };
+  // Webhook deliveries are small and independent, and mostly wait on receivers: a batch's are sent at once,
+  // sharing one database pool. Other jobs (documents, extraction, research) are large: one at a time.
+  if (batch.queue === CONCURRENT_QUEUE) {
+    await withBackgroundContext({ env, log, requestId: `batch_${crypto.randomUUID()}` }, (ctx) =>
+      Promise.all(batch.messages.map((message) => handleOne(message, ctx))),
+    );
+    return;
   }
+  for (const message of batch.messages) await handleOne(message, null);
 };
