@@ -7,7 +7,6 @@ import {
   researchSessions,
 } from "../../db/schema/index.js";
 import { firecrawlFromEnv } from "../../integrations/firecrawl.js";
-import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { createVectorStore } from "../../integrations/vector-store.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
