@@ -44,6 +44,14 @@ export const TokenPairSchema = z
   })
   .openapi("TokenPair");
 
+export const RefreshResultSchema = TokenPairSchema.extend({
+  refresh_token: TokenPairSchema.shape.refresh_token.optional().openapi({
+    description:
+      "The next refresh token, single use. Absent when the request used the `ape_refresh` cookie: the new one is in the cookie only.",
+    example: "rt_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
+  }),
+}).openapi("RefreshResult");
+
 export const AuthResultSchema = z
   .object({
     user: UserSchema,
@@ -78,8 +86,9 @@ export const LoginBodySchema = z
 
 export const RefreshBodySchema = z
   .object({
-    refresh_token: z.string().min(1).max(200).openapi({
-      description: "The refresh token last received.",
+    refresh_token: z.string().min(1).max(200).optional().openapi({
+      description:
+        "The refresh token last received. Omit it to use the `ape_refresh` cookie instead (the web UI's way: the token then never reaches script).",
       example: "rt_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
     }),
   })
