@@ -63,7 +63,15 @@ const api = run("API", "wrangler", [
   "--log-level",
   "log",
 ]);
-const web = run("web UI", process.execPath, [join(root, "scripts", "web-server.mjs"), "--port", String(cfg.web.port)]);
+// web/dist is built by scripts/bootstrap.sh (VITE_APE_API_URL, default http://127.0.0.1:8787); `--api` keeps
+// it pointed at this API whatever the build said.
+const web = run("web UI", process.execPath, [
+  join(root, "scripts", "web-server.mjs"),
+  "--port",
+  String(cfg.web.port),
+  "--api",
+  apiUrl,
+]);
 writeFileSync(join(root, ".wrangler", "ape-start.pid"), String(process.pid));
 
 function shutdown(code = 0) {

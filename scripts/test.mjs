@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "./dev-vars.mjs";
+import { startE2eFakes } from "./e2e-fakes.mjs";
 import { applyMigrations } from "./migrate.mjs";
 import { stackConfig } from "./stack/config.mjs";
 import { stackUp } from "./stack/index.mjs";
@@ -50,6 +51,8 @@ const vitestCounts = (file) => () => {
 step("types (tsc --noEmit)", "tsc", ["--noEmit", "-p", "."]);
 step("lint and format (biome check)", "biome", ["check", "."]);
 step("docs assets", "node", ["scripts/build-assets.mjs"]);
+step("web UI: typed API client is current (web/src/api/schema.d.ts)", "node", ["web/scripts/gen-api.mjs", "--check"]);
+step("web UI: types and build (tsc, vite build)", "npm", ["run", "build", "--prefix", "web", "--silent"]);
 step("bundle builds (wrangler deploy --dry-run)", "wrangler", ["deploy", "--dry-run", "--outdir", "dist/worker"]);
 // The test stack, and `wrangler dev` on it for the browser tests (the vitest projects are described in
 // vitest.config.ts).
@@ -59,6 +62,9 @@ await applyMigrations(stack.DIRECT_DATABASE_URL);
 if (!["chromium", "chromium-browser"].some((name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0)) {
   aptInstall(["chromium"]);
 }
+// The browser tests' API reaches the LLM, Firecrawl and webhook fakes (scripts/e2e-fakes.mjs).
+const fakes = await startE2eFakes();
+Object.assign(process.env, fakes.env);
 const api = await startWranglerDev({
   name: "test",
   port: cfg.api.port,
@@ -71,13 +77,16 @@ const api = await startWranglerDev({
     UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
     JWT_SECRET: randomBytes(32).toString("base64url"),
     WEB_ORIGINS: `http://127.0.0.1:${cfg.web.port}`,
+    ...fakes.settings,
   },
 });
 const e2eUrl = api.url;
 // The web UI, served as `npm start` serves it, for the browser tests.
-const web = spawn(process.execPath, [join(root, "scripts", "web-server.mjs"), "--port", String(cfg.web.port)], {
-  stdio: "ignore",
-});
+const web = spawn(
+  process.execPath,
+  [join(root, "scripts", "web-server.mjs"), "--port", String(cfg.web.port), "--api", e2eUrl],
+  { stdio: "ignore" },
+);
 process.on("exit", () => web.kill());
 await waitFor("the web UI for browser tests", () => isPortOpen(cfg.web.port));
 process.env.APE_E2E_WEB_URL = `http://127.0.0.1:${cfg.web.port}`;
@@ -92,6 +101,7 @@ step(
 
 api.stop();
 web.kill();
+await fakes.close();
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\n${failures.length ? `Failed steps: ${failures.join("; ")}` : "Every step passed"} (${minutes} min)`);

@@ -1,14 +1,25 @@
-// Serves the built web UI locally (`npm start`, :8788). `wrangler pages dev` would be the closer emulation,
-// but inside this repository it picks up the API's wrangler.toml (its Pages shim lives in our node_modules),
-// so a plain static server stands in; Pages serves the same files in production.
+// Serves the built web UI (web/dist, built by `vite build`) locally: `npm start` on :8788, and the browser tests.
+// `wrangler pages dev` would be the closer emulation, but inside this repository it picks up the API's
+// wrangler.toml (its Pages shim lives in our node_modules), so a plain static server stands in; Pages serves
+// the same files in production. `--api <origin>` overrides, at run time, the API origin the build was made
+// for (VITE_APE_API_URL): it answers /config.js, which the page reads before it starts.
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sirv from "sirv";
 import { root } from "./dev-vars.mjs";
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "8788" }, dir: { type: "string" } } });
-const serve = sirv(values.dir ?? join(root, "web", "public"), { dev: true, single: true, etag: true });
-createServer((request, response) => serve(request, response)).listen(Number(values.port), "127.0.0.1", () => {
-  console.log(`[web] serving on http://127.0.0.1:${values.port}`);
+const { values } = parseArgs({
+  options: { port: { type: "string", default: "8788" }, dir: { type: "string" }, api: { type: "string" } },
+});
+const serve = sirv(values.dir ?? join(root, "web", "dist"), { dev: true, single: true, etag: true });
+const config = values.api ? `window.APE_CONFIG = ${JSON.stringify({ apiUrl: values.api })};\n` : undefined;
+createServer((request, response) => {
+  if (config && request.url?.split("?")[0] === "/config.js") {
+    response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
+    return response.end(config);
+  }
+  serve(request, response);
+}).listen(Number(values.port), "127.0.0.1", () => {
+  console.log(`[web] serving on http://127.0.0.1:${values.port}${values.api ? ` (API ${values.api})` : ""}`);
 });

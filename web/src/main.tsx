@@ -1,0 +1,13 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App";
+import { interceptLinks } from "./lib/router";
+import "./styles.css";
+import "highlight.js/styles/github.css";
+
+interceptLinks();
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
