@@ -3,7 +3,6 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { interceptLinks } from "./lib/router";
 import "./styles.css";
-import "highlight.js/styles/github.css";
 
 interceptLinks();
 createRoot(document.getElementById("root")!).render(

@@ -393,16 +393,18 @@ const ConversationView = ({ id, onChanged }: { id: string; onChanged: () => void
       </div>
       <ErrorBanner error={streamError} onDismiss={() => setStreamError(null)} />
       <form className="composer" onSubmit={send}>
-        <label className="grow">
-          <span className="visually-hidden">Message</span>
-          <textarea
-            rows={2}
-            placeholder="Message APE (Enter sends, Shift+Enter for a new line)"
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-            onKeyDown={onKeyDown}
-          />
+        <label className="visually-hidden" htmlFor="composer">
+          Message
         </label>
+        <textarea
+          id="composer"
+          className="grow"
+          rows={2}
+          placeholder="Message APE (Enter sends, Shift+Enter for a new line)"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={onKeyDown}
+        />
         {streaming ? (
           <button type="button" className="danger" onClick={stop}>
             Stop

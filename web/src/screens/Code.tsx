@@ -1,8 +1,8 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { api, type Schemas, unwrap } from "../api/client";
 import { HighlightedCode, Markdown } from "../components/SafeHtml";
 import { ErrorBanner, Loading, PageHeader } from "../components/ui";
-import { useAction } from "../lib/hooks";
+import { useAction, useLoad } from "../lib/hooks";
 
 type Language = Schemas["GenerateCodeRequest"]["language"];
 const LANGUAGES: Language[] = [
@@ -40,6 +40,7 @@ const Code = HighlightedCode;
 
 const CodeEditor = ({ value, onChange, label }: { value: string; onChange: (v: string) => void; label: string }) => {
   const lines = Math.max(1, value.split("\n").length);
+  const id = useId();
   return (
     <div className="editor">
       <div className="gutter" aria-hidden="true">
@@ -48,15 +49,18 @@ const CodeEditor = ({ value, onChange, label }: { value: string; onChange: (v: s
           <span key={i}>{i + 1}</span>
         ))}
       </div>
-      <label className="grow">
-        <span className="visually-hidden">{label}</span>
-        <textarea
-          spellCheck={false}
-          rows={Math.min(30, Math.max(10, lines))}
-          value={value}
-          onChange={(e) => onChange(e.target.value)}
-        />
+      {/* The label is outside the text area: a control inside its label adds its value to its name. */}
+      <label className="visually-hidden" htmlFor={id}>
+        {label}
       </label>
+      <textarea
+        id={id}
+        className="grow"
+        spellCheck={false}
+        rows={Math.min(30, Math.max(10, lines))}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
     </div>
   );
 };
@@ -94,6 +98,8 @@ export const CodeTools = ({ tool: toolParam }: { tool?: string }) => {
   const [to, setTo] = useState<Language>("typescript");
   const [level, setLevel] = useState<"beginner" | "intermediate" | "expert">("intermediate");
   const [result, setResult] = useState<Result | null>(null);
+  const [model, setModel] = useState("auto");
+  const models = useLoad(async () => (await unwrap(api.GET("/openai/models"))).data.map((m) => m.id), []);
   const { busy, error, run } = useAction();
 
   const submit = async (e: FormEvent) => {
@@ -105,28 +111,28 @@ export const CodeTools = ({ tool: toolParam }: { tool?: string }) => {
           return {
             tool,
             answer: (await unwrap(
-              api.POST("/code/generate", { body: { prompt, language, model: "auto", stream: false } }),
+              api.POST("/code/generate", { body: { prompt, language, model, stream: false } }),
             )) as Schemas["GenerateCodeAnswer"],
           };
         case "review":
           return {
             tool,
             answer: (await unwrap(
-              api.POST("/code/review", { body: { code, language, model: "auto", stream: false } }),
+              api.POST("/code/review", { body: { code, language, model, stream: false } }),
             )) as Schemas["ReviewCodeAnswer"],
           };
         case "explain":
           return {
             tool,
             answer: (await unwrap(
-              api.POST("/code/explain", { body: { code, language, level, model: "auto", stream: false } }),
+              api.POST("/code/explain", { body: { code, language, level, model, stream: false } }),
             )) as Schemas["ExplainCodeAnswer"],
           };
         case "convert":
           return {
             tool,
             answer: (await unwrap(
-              api.POST("/code/convert", { body: { code, from: language, to, model: "auto", stream: false } }),
+              api.POST("/code/convert", { body: { code, from: language, to, model, stream: false } }),
             )) as Schemas["ConvertCodeAnswer"],
           };
       }
@@ -157,6 +163,16 @@ export const CodeTools = ({ tool: toolParam }: { tool?: string }) => {
         <div className="row">
           <LanguageSelect label={tool === "convert" ? "From" : "Language"} value={language} onChange={setLanguage} />
           {tool === "convert" && <LanguageSelect label="To" value={to} onChange={setTo} />}
+          <label>
+            Model
+            <select value={model} onChange={(e) => setModel(e.target.value)}>
+              {(models.data?.length ? models.data : ["auto"]).map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+            </select>
+          </label>
           {tool === "explain" && (
             <label>
               Level

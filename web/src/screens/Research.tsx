@@ -98,11 +98,16 @@ export const NewResearch = () => {
   );
 };
 
-/** Links `[n]` in the report to its source in the list below. */
+/**
+ * Links `[n]` in the report to its source in the list below, and drops the report's own trailing source list,
+ * which the page shows with quotes and links of its own.
+ */
 const linkCitations = (report: string, count: number) =>
-  report.replace(/\[(\d+)\](?!\()/g, (whole, n: string) =>
-    Number(n) >= 1 && Number(n) <= count ? `[\\[${n}\\]](#source-${n})` : whole,
-  );
+  report
+    .replace(/\n#{1,6}\s*Sources\s*\n[\s\S]*$/, "\n")
+    .replace(/\[(\d+)\](?!\()/g, (whole, n: string) =>
+      Number(n) >= 1 && Number(n) <= count ? `[\\[${n}\\]](#source-${n})` : whole,
+    );
 
 export const ResearchSessionView = ({ id }: { id: string }) => {
   const session = useLoad(() => unwrap(api.GET("/research/sessions/{id}", { params: { path: { id } } })), [id], {

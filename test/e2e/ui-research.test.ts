@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { e2eWebUrl, launchBrowser } from "../helpers/browser.js";
+import { capture, newContext, scriptFake, signUp } from "../helpers/ui.js";
+
+// The web as the Firecrawl fake serves it, and the model's answers in the order the pipeline asks (as in
+// test/integration/research.test.ts): a plan, one section per sub-question, a summary.
+const PAGES: Record<string, { title: string; text: string }> = {
+  "http://physics.site.test/boiling": {
+    title: "Boiling point of water",
+    text: "At sea level, pure water boils at 100 degrees Celsius. The boiling point is where vapour pressure equals the pressure of the air around the water.",
+  },
+  "http://weather.site.test/pressure": {
+    title: "Air pressure and altitude",
+    text: "Atmospheric pressure falls as altitude rises: at 3000 metres it is about 70 percent of the pressure at sea level, so water boils near 90 degrees Celsius there.",
+  },
+  "http://kitchen.site.test/pasta": {
+    title: "Cooking pasta in the mountains",
+    text: "Cooking pasta in the mountains takes longer, because the water is cooler when it boils. Cooks add a few minutes to the cooking time above 2000 metres.",
+  },
+  "http://spam.site.test/boiling": {
+    title: "Boiling water secrets",
+    text: "Boiling water at sea level pressure altitude pasta cooking: click here for miracles.",
+  },
+};
+const html = ({ title, text }: { title: string; text: string }) =>
+  `<html><head><title>${title}</title></head><body><p>${text}</p></body></html>`;
+const answers = [
+  { reply: { sub_questions: ["boiling point of water at sea level", "atmospheric pressure at altitude", "cooking pasta in the mountains"] } },
+  { reply: { text: "At sea level, pure water boils at 100 degrees Celsius [1].", quotes: [{ n: 1, quote: "pure water boils at 100 degrees Celsius" }] } },
+  { reply: { text: "At 3000 metres water boils near 90 degrees Celsius [1].", quotes: [{ n: 1, quote: "water boils near 90 degrees Celsius there" }] } },
+  { reply: { text: "Pasta takes longer to cook in the mountains [1].", quotes: [{ n: 1, quote: "Cooking pasta in the mountains takes longer" }] } },
+  { reply: { summary: "Water boils at 100 degrees Celsius at sea level [1] and near 90 degrees at 3000 metres [2]." } },
+];
+
+describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    const site = await fetch(`${process.env.APE_E2E_FAKE_FIRECRAWL}/__fake/site`, {
+      method: "POST",
+      body: JSON.stringify({ pages: Object.fromEntries(Object.entries(PAGES).map(([url, page]) => [url, html(page)])) }),
+    });
+    expect(site.status).toBe(204);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("starts a session with a depth and excluded domains, follows its stages, and shows the cited report, its sources and exports", async () => {
+    await scriptFake(process.env.APE_E2E_FAKE_RESEARCH_LLM, ...answers);
+    const context = await newContext(browser);
+    const { page } = await signUp(context);
+    await page.getByRole("link", { name: "Research" }).click();
+    await expect.poll(() => page.getByText("No research yet").count()).toBe(1);
+    await page.getByRole("link", { name: "New research" }).click();
+    await page.getByLabel("Question").fill(`How does altitude change the boiling point of water? ${crypto.randomUUID().slice(0, 6)}`);
+    await page.getByLabel("Depth").selectOption("standard");
+    await page.getByLabel("Never these domains").fill("spam.site.test");
+    await capture(page, "research-new");
+    await page.getByRole("button", { name: "Start research" }).click();
+    await page.waitForURL(/\/research\/res_/);
+    await expect.poll(() => page.getByRole("list", { name: "Progress" }).count()).toBe(1);
+
+    await expect.poll(() => page.locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("completed");
+    const report = page.getByRole("region", { name: "Report" });
+    await expect.poll(() => report.textContent()).toContain("100 degrees Celsius");
+    const sources = page.locator("ol.sources li");
+    expect(await sources.count()).toBeGreaterThan(0);
+    expect(await page.locator("ol.sources").textContent()).not.toContain("spam.site.test");
+    // A citation in the report jumps to its source.
+    await report.getByRole("link", { name: "[1]" }).first().click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe("#source-1");
+    await capture(page, "research");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Markdown" }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.md$/);
+    expect(readFileSync(await download.path(), "utf8")).toContain("100 degrees Celsius");
+    await context.close();
+  });
+});
