@@ -41,7 +41,11 @@ const web = spawn(
 );
 await waitFor("the web UI", () => isPortOpen(webPort));
 const env = { APE_E2E_URL: api.url, APE_E2E_WEB_URL: `http://127.0.0.1:${webPort}`, ...fakes.env };
-console.log(Object.entries(env).map(([k, v]) => `export ${k}=${v}`).join("\n"));
+console.log(
+  Object.entries(env)
+    .map(([k, v]) => `export ${k}=${v}`)
+    .join("\n"),
+);
 const stop = async () => {
   api.stop();
   web.kill();

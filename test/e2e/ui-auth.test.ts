@@ -34,7 +34,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: accounts", () => {
     await page.reload();
     await page.waitForURL(/\/chat/);
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
+    const stored = await page.evaluate<string>(
+      "JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie",
+    );
     expect(stored).not.toMatch(/rt_|eyJ/);
     const cookies = await context.cookies();
     const refresh = cookies.find((c) => c.name === "ape_refresh");
@@ -78,7 +80,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: accounts", () => {
     const context = await newContext(browser, { phone: true, dark: true });
     const { page } = await signUp(context);
     await capture(page, "chat-phone-dark");
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate<number>("document.documentElement.scrollWidth");
     expect(width).toBeLessThanOrEqual(390);
     await context.close();
   });

@@ -31,7 +31,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: chat", () => {
     await page.getByLabel("Upload documents").setInputFiles({
       name: "cake.md",
       mimeType: "text/markdown",
-      buffer: Buffer.from("# Baking\n\nThe chocolate cake recipe needs cocoa, flour, sugar and eggs, baked for forty minutes.\n"),
+      buffer: Buffer.from(
+        "# Baking\n\nThe chocolate cake recipe needs cocoa, flour, sugar and eggs, baked for forty minutes.\n",
+      ),
     });
     await expect
       .poll(() => page.getByRole("row", { name: /cake\.md/ }).textContent(), { timeout: 30_000 })
@@ -77,7 +79,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: chat", () => {
     expect(await answer.locator("pre.code .hljs span").count()).toBeGreaterThan(0);
     expect(await answer.locator("img, script").count()).toBe(0);
     expect(await answer.textContent()).toContain("<img src=x");
-    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
 
     // The citation opens the cited document's page.
     const citation = answer.getByRole("list", { name: "Citations" }).getByRole("link").first();
@@ -99,7 +101,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: chat", () => {
 
     // Search the conversation list.
     await page.getByLabel("Search conversations").fill("lisbon");
-    await expect.poll(() => page.getByRole("complementary").getByRole("link", { name: "Lisbon baking plans" }).count()).toBe(1);
+    await expect
+      .poll(() => page.getByRole("complementary").getByRole("link", { name: "Lisbon baking plans" }).count())
+      .toBe(1);
     await page.getByLabel("Search conversations").fill("nothing like this");
     await expect.poll(() => page.getByText("No conversation matches").count()).toBe(1);
     await context.close();

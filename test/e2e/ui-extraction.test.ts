@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { e2eWebUrl, launchBrowser } from "../helpers/browser.js";
 import { capture, newContext, signUp } from "../helpers/ui.js";
 
-const CSV = ["name,price,email", "Widget,9.99,a@example.com", "Gadget,-5,b@example.com", "Thing,3,not-an-email"].join("\n");
+const CSV = ["name,price,email", "Widget,9.99,a@example.com", "Gadget,-5,b@example.com", "Thing,3,not-an-email"].join(
+  "\n",
+);
 
 describe.skipIf(!e2eWebUrl)("the web UI: extraction", () => {
   let browser: Browser;
@@ -19,7 +21,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: extraction", () => {
     const context = await newContext(browser);
     const { page } = await signUp(context);
     await page.getByRole("link", { name: "Documents" }).click();
-    await page.getByLabel("Upload documents").setInputFiles({ name: "products.csv", mimeType: "text/csv", buffer: Buffer.from(CSV) });
+    await page
+      .getByLabel("Upload documents")
+      .setInputFiles({ name: "products.csv", mimeType: "text/csv", buffer: Buffer.from(CSV) });
     await expect
       .poll(() => page.getByRole("row", { name: /products\.csv/ }).textContent(), { timeout: 30_000 })
       .toContain("ready");
@@ -30,9 +34,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: extraction", () => {
     await expect.poll(() => page.getByLabel("Document").locator("option").allTextContents()).toContain("products.csv");
     await page.getByRole("button", { name: "Auto-detect columns" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toContain("3 columns");
-    const names = await page.locator('input[aria-label$=" name"]').evaluateAll((inputs) =>
-      inputs.map((input) => (input as HTMLInputElement).value),
-    );
+    const names = await page
+      .locator('input[aria-label$=" name"]')
+      .evaluateAll((inputs) => inputs.map((input) => (input as unknown as { value: string }).value));
     expect(names).toEqual(["name", "price", "email"]);
     // A rule: prices are not negative; and e-mails must be e-mails.
     await page.getByLabel("Column 2 type").selectOption("number");
@@ -54,7 +58,10 @@ describe.skipIf(!e2eWebUrl)("the web UI: extraction", () => {
     await capture(page, "extraction");
 
     // Export as CSV: a real download with the rows in it.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "CSV" }).click(),
+    ]);
     const file = await download.path();
     expect(download.suggestedFilename()).toMatch(/\.csv$/);
     const exported = readFileSync(file, "utf8");

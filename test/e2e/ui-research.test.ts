@@ -27,10 +27,33 @@ const PAGES: Record<string, { title: string; text: string }> = {
 const html = ({ title, text }: { title: string; text: string }) =>
   `<html><head><title>${title}</title></head><body><p>${text}</p></body></html>`;
 const answers = [
-  { reply: { sub_questions: ["boiling point of water at sea level", "atmospheric pressure at altitude", "cooking pasta in the mountains"] } },
-  { reply: { text: "At sea level, pure water boils at 100 degrees Celsius [1].", quotes: [{ n: 1, quote: "pure water boils at 100 degrees Celsius" }] } },
-  { reply: { text: "At 3000 metres water boils near 90 degrees Celsius [1].", quotes: [{ n: 1, quote: "water boils near 90 degrees Celsius there" }] } },
-  { reply: { text: "Pasta takes longer to cook in the mountains [1].", quotes: [{ n: 1, quote: "Cooking pasta in the mountains takes longer" }] } },
+  {
+    reply: {
+      sub_questions: [
+        "boiling point of water at sea level",
+        "atmospheric pressure at altitude",
+        "cooking pasta in the mountains",
+      ],
+    },
+  },
+  {
+    reply: {
+      text: "At sea level, pure water boils at 100 degrees Celsius [1].",
+      quotes: [{ n: 1, quote: "pure water boils at 100 degrees Celsius" }],
+    },
+  },
+  {
+    reply: {
+      text: "At 3000 metres water boils near 90 degrees Celsius [1].",
+      quotes: [{ n: 1, quote: "water boils near 90 degrees Celsius there" }],
+    },
+  },
+  {
+    reply: {
+      text: "Pasta takes longer to cook in the mountains [1].",
+      quotes: [{ n: 1, quote: "Cooking pasta in the mountains takes longer" }],
+    },
+  },
   { reply: { summary: "Water boils at 100 degrees Celsius at sea level [1] and near 90 degrees at 3000 metres [2]." } },
 ];
 
@@ -40,7 +63,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
     browser = await launchBrowser();
     const site = await fetch(`${process.env.APE_E2E_FAKE_FIRECRAWL}/__fake/site`, {
       method: "POST",
-      body: JSON.stringify({ pages: Object.fromEntries(Object.entries(PAGES).map(([url, page]) => [url, html(page)])) }),
+      body: JSON.stringify({
+        pages: Object.fromEntries(Object.entries(PAGES).map(([url, page]) => [url, html(page)])),
+      }),
     });
     expect(site.status).toBe(204);
   });
@@ -55,7 +80,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
     await page.getByRole("link", { name: "Research" }).click();
     await expect.poll(() => page.getByText("No research yet").count()).toBe(1);
     await page.getByRole("link", { name: "New research" }).click();
-    await page.getByLabel("Question").fill(`How does altitude change the boiling point of water? ${crypto.randomUUID().slice(0, 6)}`);
+    await page
+      .getByLabel("Question")
+      .fill(`How does altitude change the boiling point of water? ${crypto.randomUUID().slice(0, 6)}`);
     await page.getByLabel("Depth").selectOption("standard");
     await page.getByLabel("Never these domains").fill("spam.site.test");
     await capture(page, "research-new");
@@ -71,10 +98,13 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
     expect(await page.locator("ol.sources").textContent()).not.toContain("spam.site.test");
     // A citation in the report jumps to its source.
     await report.getByRole("link", { name: "[1]" }).first().click();
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe("#source-1");
+    await expect.poll(() => page.evaluate<string>("location.hash")).toBe("#source-1");
     await capture(page, "research");
 
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Markdown" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Markdown" }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/\.md$/);
     expect(readFileSync(await download.path(), "utf8")).toContain("100 degrees Celsius");
     await context.close();

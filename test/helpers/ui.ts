@@ -48,13 +48,9 @@ type AxeResult = { violations: { id: string; impact: string | null; help: string
 
 /** Runs axe-core on the page and fails on any serious or critical violation, naming each. */
 export const expectAccessible = async (page: Page) => {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource() });
-  const result = (await page.evaluate(() =>
-    (window as unknown as { axe: { run: (context: Document, options: object) => Promise<unknown> } }).axe.run(
-      document,
-      { resultTypes: ["violations"] },
-    ),
-  )) as AxeResult;
+  // Page code as strings: the root tsconfig types Workers code and has no DOM types.
+  if (!(await page.evaluate<boolean>('"axe" in window'))) await page.addScriptTag({ content: axeSource() });
+  const result = await page.evaluate<AxeResult>('axe.run(document, { resultTypes: ["violations"] })');
   const bad = result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);

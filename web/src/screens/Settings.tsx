@@ -276,7 +276,7 @@ const Webhooks = () => {
       {hooks.loading ? (
         <Loading />
       ) : hooks.data?.items.length ? (
-        <ul className="cards">
+        <ul className="cards wide">
           {hooks.data.items.map((h) => (
             <li key={h.id} className="card">
               <p>

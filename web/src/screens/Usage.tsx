@@ -38,12 +38,9 @@ const TokensChart = ({ report, title }: { report: Report; title: string }) => {
   return (
     <figure className="chart card">
       <figcaption>{title}</figcaption>
-      <div
-        className="chart-box"
-        role="img"
-        aria-label={`${title}: ${report.groups.map((g) => `${g.key} ${g.tokens_input + g.tokens_output} tokens, ${usd(g.cost_usd)}`).join("; ")}`}
-      >
+      <div className="chart-box">
         <Bar
+          aria-label={`${title}: ${report.groups.map((g) => `${g.key} ${g.tokens_input + g.tokens_output} tokens, ${usd(g.cost_usd)}`).join("; ")}`}
           options={options}
           data={{
             labels,
@@ -120,7 +117,11 @@ export const Usage = () => {
   const reports = useLoad(async () => {
     const get = (group_by: "day" | "service" | "model") =>
       unwrap(api.GET("/users/me/usage", { params: { query: { from, to, group_by } } }));
-    const [byDay, byService, byModel] = await Promise.all([get("day"), get("service"), get("model")]);
+    // One after another: a report flushes the queued usage rows before it reads, and a second report asked
+    // while the first is flushing reads before those rows land (seen against wrangler dev).
+    const byDay = await get("day");
+    const byService = await get("service");
+    const byModel = await get("model");
     return { byDay, byService, byModel };
   }, [from, to]);
   const t = reports.data?.byDay.totals;
