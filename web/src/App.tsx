@@ -1,5 +1,6 @@
 import { type ReactNode, useEffect, useState } from "react";
 import { API_URL } from "./api/client";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Loading } from "./components/ui";
 import { AuthProvider, useAuth } from "./lib/auth";
 import { navigate, useLocation } from "./lib/router";
@@ -159,7 +160,9 @@ const Framed = () => {
   const { path } = useLocation();
   return (
     <Shell path={path}>
-      <Routes />
+      <ErrorBoundary resetKey={path}>
+        <Routes />
+      </ErrorBoundary>
     </Shell>
   );
 };

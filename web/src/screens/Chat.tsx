@@ -9,9 +9,6 @@ import { type SseEvent, streamSse } from "../lib/sse";
 type Message = Schemas["Message"];
 type Citation = Schemas["Citation"];
 
-/** The last event id of a conversation's running turn, so a reload can resume where it was (not a secret). */
-const turnKey = (conversationId: string) => `ape.turn.${conversationId}`;
-
 /** Links `[n]` in an answer to the cited document's page. */
 const withCitationLinks = (content: string, citations: Citation[] | null | undefined) => {
   if (!citations?.length) return content;
@@ -234,29 +231,24 @@ const ConversationView = ({ id, onChanged }: { id: string; onChanged: () => void
         if (!(e instanceof DOMException && e.name === "AbortError")) setStreamError(toProblem(e));
       } finally {
         abort.current = null;
-        sessionStorage.removeItem(turnKey(id));
         setStreaming(null);
         await loadMessages().catch((e) => setLoadError(toProblem(e)));
         onChanged();
       }
     },
-    [id, loadMessages, onChanged],
+    [loadMessages, onChanged],
   );
 
-  const onEvent = useCallback(
-    (event: SseEvent) => {
-      if (event.id) sessionStorage.setItem(turnKey(id), event.id);
-      const data = event.data ? (JSON.parse(event.data) as Record<string, unknown>) : {};
-      if (event.event === "message") {
-        setStreaming((s) => ({ ...(s ?? { text: "" }), userMessage: data as unknown as Message }));
-      } else if (event.event === "delta") {
-        setStreaming((s) => ({ ...(s ?? { text: "" }), text: (s?.text ?? "") + String(data.text ?? "") }));
-      } else if (event.event === "error") {
-        setStreamError(toProblem({ detail: String(data.message ?? "The answer failed."), code: data.code }));
-      }
-    },
-    [id],
-  );
+  const onEvent = useCallback((event: SseEvent) => {
+    const data = event.data ? (JSON.parse(event.data) as Record<string, unknown>) : {};
+    if (event.event === "message") {
+      setStreaming((s) => ({ ...(s ?? { text: "" }), userMessage: data as unknown as Message }));
+    } else if (event.event === "delta") {
+      setStreaming((s) => ({ ...(s ?? { text: "" }), text: (s?.text ?? "") + String(data.text ?? "") }));
+    } else if (event.event === "error") {
+      setStreamError(toProblem({ detail: String(data.message ?? "The answer failed."), code: data.code }));
+    }
+  }, []);
 
   // On open (and after a reload): if the newest message is the user's, a turn may still be running: resume it.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs once per conversation
