@@ -13,7 +13,17 @@ const { values } = parseArgs({
   options: { port: { type: "string", default: "8788" }, dir: { type: "string" }, api: { type: "string" } },
 });
 const serve = sirv(values.dir ?? join(root, "web", "dist"), { dev: true, single: true, etag: true });
-const config = values.api ? `window.APE_CONFIG = ${JSON.stringify({ apiUrl: values.api })};\n` : undefined;
+// On loopback the page and the API must share a host name (localhost or 127.0.0.1, whichever the browser
+// used): the refresh cookie is SameSite=Strict, and localhost and 127.0.0.1 are different sites.
+const config = values.api
+  ? `(() => {
+  const api = new URL(${JSON.stringify(values.api)});
+  const loopback = ["localhost", "127.0.0.1"];
+  if (loopback.includes(api.hostname) && loopback.includes(location.hostname)) api.hostname = location.hostname;
+  window.APE_CONFIG = { apiUrl: api.origin };
+})();
+`
+  : undefined;
 createServer((request, response) => {
   if (config && request.url?.split("?")[0] === "/config.js") {
     response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
