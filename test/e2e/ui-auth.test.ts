@@ -42,12 +42,24 @@ describe.skipIf(!e2eWebUrl)("the web UI: accounts", () => {
     const refresh = cookies.find((c) => c.name === "ape_refresh");
     expect(refresh).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/api/v1/auth" });
 
+    // The theme toggle: dark on demand, kept across a reload.
+    await page.getByLabel("Theme").selectOption("dark");
+    await expect.poll(() => page.evaluate<string | undefined>("document.documentElement.dataset.theme")).toBe("dark");
+    await page.reload();
+    await expect.poll(() => page.evaluate<string | undefined>("document.documentElement.dataset.theme")).toBe("dark");
+    await page.getByLabel("Theme").selectOption("system");
+
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);
     expect((await context.cookies()).find((c) => c.name === "ape_refresh")).toBeUndefined();
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    // Back in with the keyboard alone: focus moved to the new screen, so Tab reaches its first field, then the
+    // next, and Enter sends the form.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate<string>("document.activeElement.type")).toBe("email");
+    await page.keyboard.type(email);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(password);
+    await page.keyboard.press("Enter");
     await page.waitForURL(/\/chat/);
     await context.close();
   });
@@ -63,9 +75,11 @@ describe.skipIf(!e2eWebUrl)("the web UI: accounts", () => {
     await capture(page, "sign-up");
 
     await page.goto(webUrl("/forgot-password"));
-    await page.getByLabel("Email").fill("someone@example.com");
+    // A fresh address each run: reset requests are limited per account.
+    const someone = `someone-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    await page.getByLabel("Email").fill(someone);
     await page.getByRole("button", { name: "Send the link" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toContain("someone@example.com");
+    await expect.poll(() => page.getByRole("status").textContent()).toContain(someone);
     await capture(page, "forgot-password");
 
     await page.goto(webUrl("/reset-password?token=not-a-real-token"));

@@ -62,6 +62,10 @@ describe.skipIf(!e2eWebUrl)("the web UI: code tools", () => {
     expect(order).toEqual(["critical", "high", "medium"]);
     expect(await findings.first().textContent()).toContain("line 5");
     await capture(page, "code-review");
+    // The same findings in dark mode, highlighted code included, keep their contrast.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await capture(page, "code-review-dark");
+    await page.emulateMedia({ colorScheme: "light" });
 
     await scriptFake(fake, {
       reply: { code: "def add(a, b):\n    return a + b\n", language: "python", notes: ["Pure function."] },

@@ -9,6 +9,8 @@ export const navigate = (to: string, replace = false) => {
   else history.pushState(null, "", to);
   for (const listener of listeners) listener();
   window.scrollTo(0, 0);
+  // As a page load would: the next Tab starts at the new screen's content, and screen readers hear it.
+  requestAnimationFrame(() => document.getElementById("main")?.focus({ preventScroll: true }));
 };
 
 export const useLocation = () => {

@@ -247,7 +247,7 @@ export const CodeTools = ({ tool: toolParam }: { tool?: string }) => {
                         SEVERITY.indexOf(a.severity) - SEVERITY.indexOf(b.severity) || a.line_start - b.line_start,
                     )
                     .map((f) => (
-                      <li key={`${f.line_start}-${f.title}`} className={`finding severity-${f.severity}`}>
+                      <li key={`${f.line_start}-${f.title}`} className="finding">
                         <span className={`badge severity-${f.severity}`}>{f.severity}</span> <strong>{f.title}</strong>{" "}
                         <span className="muted">
                           line {f.line_start}
