@@ -88,7 +88,11 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
     await capture(page, "research-new");
     await page.getByRole("button", { name: "Start research" }).click();
     await page.waitForURL(/\/research\/res_/);
-    await expect.poll(() => page.getByRole("list", { name: "Progress" }).count()).toBe(1);
+    // Live: the planning stage is the current one while the model thinks, with a way to cancel.
+    const progress = page.getByRole("list", { name: "Progress" });
+    await expect.poll(() => progress.locator('[aria-current="step"]').textContent()).toBe("planning");
+    expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
+    await capture(page, "research-running");
 
     await expect.poll(() => page.locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("completed");
     const report = page.getByRole("region", { name: "Report" });
