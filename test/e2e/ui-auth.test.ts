@@ -54,6 +54,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: accounts", () => {
     expect((await context.cookies()).find((c) => c.name === "ape_refresh")).toBeUndefined();
     // Back in with the keyboard alone: focus moved to the new screen, so Tab reaches its first field, then the
     // next, and Enter sends the form.
+    await expect.poll(() => page.evaluate<string | undefined>("document.activeElement?.id")).toBe("main");
     await page.keyboard.press("Tab");
     expect(await page.evaluate<string>("document.activeElement.type")).toBe("email");
     await page.keyboard.type(email);

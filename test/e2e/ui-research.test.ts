@@ -27,7 +27,9 @@ const PAGES: Record<string, { title: string; text: string }> = {
 const html = ({ title, text }: { title: string; text: string }) =>
   `<html><head><title>${title}</title></head><body><p>${text}</p></body></html>`;
 const answers = [
+  // The plan takes six seconds, so the page is seen live in its planning stage.
   {
+    hangMs: 6000,
     reply: {
       sub_questions: [
         "boiling point of water at sea level",
@@ -74,6 +76,8 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
   });
 
   it("starts a session with a depth and excluded domains, follows its stages, and shows the cited report, its sources and exports", async () => {
+    // Start from an empty script: answers a failed earlier run left behind would shift these.
+    await fetch(`${process.env.APE_E2E_FAKE_RESEARCH_LLM}/__fake/reset`, { method: "POST" });
     await scriptFake(process.env.APE_E2E_FAKE_RESEARCH_LLM, ...answers);
     const context = await newContext(browser);
     const { page } = await signUp(context);
@@ -90,7 +94,9 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
     await page.waitForURL(/\/research\/res_/);
     // Live: the planning stage is the current one while the model thinks, with a way to cancel.
     const progress = page.getByRole("list", { name: "Progress" });
-    await expect.poll(() => progress.locator('[aria-current="step"]').textContent()).toBe("planning");
+    await expect
+      .poll(() => progress.locator('[aria-current="step"]').textContent(), { timeout: 5_000 })
+      .toBe("planning");
     expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
     await capture(page, "research-running");
 

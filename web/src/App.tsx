@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useState } from "react";
+import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
 import { API_URL } from "./api/client";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Loading } from "./components/ui";
@@ -6,13 +6,20 @@ import { AuthProvider, useAuth } from "./lib/auth";
 import { navigate, useLocation } from "./lib/router";
 import { applyTheme, loadTheme, type Theme } from "./lib/theme";
 import { ForgotPassword, ResetPassword, SignIn, SignUp } from "./screens/Auth";
-import { Chat } from "./screens/Chat";
-import { CodeTools } from "./screens/Code";
-import { DocumentDetail, Documents } from "./screens/Documents";
-import { ExtractionJob, ExtractionList, NewExtraction } from "./screens/Extraction";
-import { NewResearch, ResearchList, ResearchSessionView } from "./screens/Research";
-import { Settings } from "./screens/Settings";
-import { Usage } from "./screens/Usage";
+
+// Each signed-in screen is its own chunk, so signing in does not load the charts or the highlighter.
+const Chat = lazy(() => import("./screens/Chat").then((m) => ({ default: m.Chat })));
+const CodeTools = lazy(() => import("./screens/Code").then((m) => ({ default: m.CodeTools })));
+const Documents = lazy(() => import("./screens/Documents").then((m) => ({ default: m.Documents })));
+const DocumentDetail = lazy(() => import("./screens/Documents").then((m) => ({ default: m.DocumentDetail })));
+const ExtractionList = lazy(() => import("./screens/Extraction").then((m) => ({ default: m.ExtractionList })));
+const NewExtraction = lazy(() => import("./screens/Extraction").then((m) => ({ default: m.NewExtraction })));
+const ExtractionJob = lazy(() => import("./screens/Extraction").then((m) => ({ default: m.ExtractionJob })));
+const ResearchList = lazy(() => import("./screens/Research").then((m) => ({ default: m.ResearchList })));
+const NewResearch = lazy(() => import("./screens/Research").then((m) => ({ default: m.NewResearch })));
+const ResearchSessionView = lazy(() => import("./screens/Research").then((m) => ({ default: m.ResearchSessionView })));
+const Settings = lazy(() => import("./screens/Settings").then((m) => ({ default: m.Settings })));
+const Usage = lazy(() => import("./screens/Usage").then((m) => ({ default: m.Usage })));
 
 const NAV = [
   ["/chat", "Chat"],
@@ -161,7 +168,9 @@ const Framed = () => {
   return (
     <Shell path={path}>
       <ErrorBoundary resetKey={path}>
-        <Routes />
+        <Suspense fallback={<Loading />}>
+          <Routes />
+        </Suspense>
       </ErrorBoundary>
     </Shell>
   );
