@@ -44,7 +44,11 @@ export const CreateSessionBodySchema = z
       .url({ protocol: /^https?$/ })
       .max(2048)
       .optional()
-      .openapi({ description: "Called when the session ends.", example: "https://hooks.example.com/ape" }),
+      .openapi({
+        description:
+          "Receives the session's `research.completed` or `research.failed` event, signed (Standard Webhooks). A URL new to the account becomes one of its webhook endpoints; its secret is in the answer's `webhook.secret`, once.",
+        example: "https://hooks.example.com/ape",
+      }),
     budget: BudgetSchema.partial()
       .optional()
       .openapi({
