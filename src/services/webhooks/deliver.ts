@@ -235,16 +235,7 @@ export const deliverWebhook = async ({
   }
   const delivery = taken.claimed;
   if (!row?.endpoint.enabled) {
-    await ctx.db
-      .update(webhookDeliveries)
-      .set({
-        status: "failed",
-        leaseUntil: null,
-        nextAttemptAt: null,
-        completedAt: new Date(),
-        lastError: "the endpoint is disabled",
-      })
-      .where(eq(webhookDeliveries.id, delivery.id));
+    await giveUp(ctx, delivery.id, "the endpoint is disabled");
     return { ok: true, status: "skipped" };
   }
   const { endpoint, event } = row;
@@ -283,16 +274,14 @@ export const deliverWebhook = async ({
   return { ok: true, status: "retrying" };
 };
 
-/** A dead-lettered delivery message (it crashed on every try): the delivery fails, and can be redelivered. */
-export const failDeadLetteredDelivery = async ({ ctx, deliveryId }: { ctx: ServiceContext; deliveryId: string }) => {
+/** Ends a delivery that is pending or being sent as `failed` with `reason`; it can be redelivered. */
+const giveUp = async (ctx: ServiceContext, deliveryId: string, reason: string) => {
   await ctx.db
     .update(webhookDeliveries)
-    .set({
-      status: "failed",
-      leaseUntil: null,
-      nextAttemptAt: null,
-      completedAt: new Date(),
-      lastError: "the delivery crashed on every try and was set aside; redeliver it",
-    })
+    .set({ status: "failed", leaseUntil: null, nextAttemptAt: null, completedAt: new Date(), lastError: reason })
     .where(and(eq(webhookDeliveries.id, deliveryId), sql`${webhookDeliveries.status} in ('pending', 'sending')`));
 };
+
+/** A dead-lettered delivery message (it crashed on every try): the delivery fails, and can be redelivered. */
+export const failDeadLetteredDelivery = ({ ctx, deliveryId }: { ctx: ServiceContext; deliveryId: string }) =>
+  giveUp(ctx, deliveryId, "the delivery crashed on every try and was set aside; redeliver it");
