@@ -1,5 +1,7 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { handleQueueBatch } from "../../workers/jobs/consumer.js";
 import { runScheduled } from "../../workers/scheduled.js";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
@@ -436,5 +438,30 @@ describe("webhook delivery", () => {
     expect(received).toHaveLength(1);
     const delivery = (await deliveries(endpoint.id)).find((d) => d.id === second.delivery_id);
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 2 });
+  });
+
+  it("fails a delivery whose message was dead-lettered, for the owner to see and redeliver", async () => {
+    const hook = receiver();
+    const endpoint = await createEndpoint(hook.url);
+    h.queues.refuseSends(true);
+    const queued = await sendTest(endpoint.id).finally(() => h.queues.refuseSends(false));
+    // Every delivery of the message crashed, and the queue moved it to the dead-letter queue.
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch("ape-webhooks-dlq", [
+      {
+        id: "dead-1",
+        timestamp: Date.now(),
+        attempts: 1,
+        body: { v: 1, kind: "webhook.deliver", deliveryId: queued.delivery_id, attempt: 1 },
+      },
+    ]);
+    await handleQueueBatch(batch, h.env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dead-1"]);
+    const [delivery] = await deliveries(endpoint.id);
+    expect(delivery).toMatchObject({ status: "failed", attempts: 0 });
+    expect(delivery?.last_error).toContain("redeliver");
+    expect((await call(`/deliveries/${queued.delivery_id}/redeliver`, { method: "POST" })).status).toBe(202);
+    await h.runJobs();
+    expect(await hook.received()).toHaveLength(1);
   });
 });

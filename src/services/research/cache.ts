@@ -47,7 +47,7 @@ export const cacheReport = async (ctx: ServiceContext, session: ResearchSession)
   try {
     await ctx.redis.set(cacheKey(session.queryHash), session.id, { ex: CACHE_SECONDS });
   } catch (error) {
-    ctx.log.warn("research cache not written", { sessionId: session.id, error });
+    ctx.log.warn("research cache not written", { researchId: session.id, error });
   }
 };
 

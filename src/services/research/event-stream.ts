@@ -75,7 +75,7 @@ export const streamSessionEvents = async ({
         }
         if (!closed) controller.close();
       } catch (error) {
-        ctx.log.warn("research event stream ended", { sessionId: session.id, error });
+        ctx.log.warn("research event stream ended", { researchId: session.id, error });
         if (!closed) controller.error(error);
       } finally {
         settle();

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { isUniqueViolation } from "../../db/errors.js";
 import { researchEvents } from "../../db/schema/index.js";
 import type { ServiceContext } from "../context.js";
 
@@ -15,8 +16,6 @@ export type ResearchEventType =
   | "completed"
   | "failed"
   | "cancelled";
-
-const UNIQUE_VIOLATION = "23505";
 
 /**
  * Appends an event with the session's next number (1, 2, …). The number is taken in the insert itself; two
@@ -38,10 +37,7 @@ export const appendEvent = async (
         from research_events where session_id = ${sessionId}`);
       return;
     } catch (error) {
-      const code =
-        (error as { code?: string; cause?: { code?: string } }).code ??
-        (error as { cause?: { code?: string } }).cause?.code;
-      if (code !== UNIQUE_VIOLATION || tries >= 5) throw error;
+      if (!isUniqueViolation(error) || tries >= 5) throw error;
     }
   }
 };

@@ -138,8 +138,8 @@ export const runResearchSession = async ({
   } catch (error) {
     if (error instanceof LostHold) return { ok: true, status: "cancelled" };
     const failure = failureOf(error);
-    if (failure.code === "RESEARCH_CRASHED") ctx.log.error("research crashed", { sessionId, error });
-    else ctx.log.warn("research failed", { sessionId, code: failure.code, retryable: failure.retryable });
+    if (failure.code === "RESEARCH_CRASHED") ctx.log.error("research crashed", { researchId: sessionId, error });
+    else ctx.log.warn("research failed", { researchId: sessionId, code: failure.code, retryable: failure.retryable });
     await run.flush().catch(() => undefined);
     if (failure.retryable && !delivery.last) {
       const [requeued] = await ctx.db
@@ -526,7 +526,7 @@ const createRun = (ctx: ServiceContext, session: ResearchSession) => {
     );
     await event("completed", { sources: sources.length, stopped_early: state.stopped_early ?? null });
     await cacheReport(ctx, completed);
-    ctx.log.info("research completed", { sessionId: session.id, sources: sources.length, calls: usage.model_calls });
+    ctx.log.info("research completed", { researchId: session.id, sources: sources.length, calls: usage.model_calls });
   };
 
   return {

@@ -100,7 +100,7 @@ const enqueue = async (ctx: ServiceContext, sessionId: string) => {
   try {
     await ctx.env.RESEARCH_QUEUE.send({ v: 1, kind: "research.run", sessionId });
   } catch (error) {
-    ctx.log.error("research queue refused a message", { sessionId, error });
+    ctx.log.error("research queue refused a message", { researchId: sessionId, error });
     await ctx.db
       .update(researchSessions)
       .set({

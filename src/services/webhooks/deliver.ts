@@ -3,7 +3,6 @@ import { Webhook } from "standardwebhooks";
 import {
   type WebhookDelivery,
   type WebhookEndpoint,
-  webhookAttempts,
   webhookDeliveries,
   webhookEndpoints,
   webhookEvents,
@@ -123,11 +122,14 @@ const post = async (ctx: ServiceContext, url: string, headers: Record<string, st
   } satisfies Attempt;
 };
 
+const DISABLED_MESSAGE = "the endpoint failed every attempt for 5 days and was disabled";
+
 /**
- * Records an attempt and what follows from it, in one transaction, if this run still holds the delivery:
- * delivered; tried again after the schedule's next delay (or the receiver's `Retry-After`, if longer); given
- * up after the last attempt; or, on a 410, given up with the endpoint disabled. A failure that extends the
- * endpoint's failure streak past five days disables it too. Returns what to do next.
+ * Records an attempt and what follows from it, if this run still holds the delivery: delivered; tried again
+ * after the schedule's next delay (or the receiver's `Retry-After`, if longer); given up after the last
+ * attempt; or, on a 410, given up with the endpoint disabled. A failure that extends the endpoint's failure
+ * streak past five days disables it too. The delivery, its attempt and the endpoint's streak are written in
+ * one statement (one round trip, atomic); disabling, which is rare, takes one more. Returns what to do next.
  */
 const settle = async (
   ctx: ServiceContext,
@@ -144,72 +146,52 @@ const settle = async (
   const error =
     attempt.error ??
     (succeeded ? null : gone ? "the endpoint answered 410 Gone; it is disabled" : `answered ${attempt.statusCode}`);
-  return ctx.db.transaction(async (tx) => {
-    const [held] = await tx
-      .update(webhookDeliveries)
-      .set({
-        status: succeeded ? "succeeded" : nextAt ? "pending" : "failed",
-        leaseUntil: null,
-        nextAttemptAt: nextAt,
-        lastStatusCode: attempt.statusCode,
-        lastError: error,
-        completedAt: succeeded || !nextAt ? new Date() : null,
-      })
-      .where(
-        and(
-          eq(webhookDeliveries.id, delivery.id),
-          eq(webhookDeliveries.attempts, delivery.attempts),
-          eq(webhookDeliveries.status, "sending"),
-        ),
-      )
-      .returning({ id: webhookDeliveries.id });
-    if (!held) return { held: false, delay: null, disabled: null } as const;
-    await tx
-      .insert(webhookAttempts)
-      .values({
-        deliveryId: delivery.id,
-        attempt: delivery.attempts,
-        startedAt,
-        statusCode: attempt.statusCode,
-        latencyMs: attempt.latencyMs,
-        responseExcerpt: attempt.excerpt,
-        error,
-        nextRetryAt: nextAt,
-      })
-      .onConflictDoNothing();
-    if (succeeded) {
-      await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id));
-      return { held: true, delay: null, disabled: null } as const;
-    }
-    const [streak] = await tx
+  const status = succeeded ? "succeeded" : nextAt ? "pending" : "failed";
+  const completedAt = succeeded || !nextAt ? new Date() : null;
+  const result = await ctx.db.execute<{ held: number; failing_for: number | null }>(sql`
+    with held as (
+      update webhook_deliveries
+      set status = ${status}, lease_until = null, next_attempt_at = ${nextAt}, last_status_code = ${attempt.statusCode},
+          last_error = ${error}, completed_at = ${completedAt}, updated_at = now()
+      where id = ${delivery.id} and attempts = ${delivery.attempts} and status = 'sending'
+      returning id
+    ), logged as (
+      insert into webhook_attempts
+        (delivery_id, attempt, started_at, status_code, latency_ms, response_excerpt, error, next_retry_at)
+      select id, ${delivery.attempts}, ${startedAt}, ${attempt.statusCode}, ${attempt.latencyMs}, ${attempt.excerpt},
+             ${error}, ${nextAt}
+      from held
+      on conflict do nothing
+    ), streak as (
+      update webhook_endpoints
+      set failing_since = ${succeeded ? sql`null` : sql`coalesce(failing_since, now())`}
+      where id = ${endpoint.id} and exists (select 1 from held)
+      returning extract(epoch from now() - failing_since)::float8 as failing_for
+    )
+    select (select count(*) from held)::int as held, (select failing_for from streak) as failing_for`);
+  const row = result.rows[0];
+  if (!row?.held) return { held: false, delay: null, disabled: null } as const;
+  if (succeeded) return { held: true, delay: null, disabled: null } as const;
+  const failing = (row.failing_for ?? 0) >= DISABLE_AFTER_FAILING_SECONDS;
+  const reason = gone ? ("gone" as const) : failing ? ("failing" as const) : null;
+  if (!reason) return { held: true, delay, disabled: null } as const;
+  const disabled = await ctx.db.transaction(async (tx) => {
+    const [off] = await tx
       .update(webhookEndpoints)
-      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, now())` })
-      .where(eq(webhookEndpoints.id, endpoint.id))
-      .returning({
-        failingFor: sql<number>`extract(epoch from now() - ${webhookEndpoints.failingSince})::float8`,
-      });
-    const failing = (streak?.failingFor ?? 0) >= DISABLE_AFTER_FAILING_SECONDS;
-    const reason = gone ? ("gone" as const) : failing ? ("failing" as const) : null;
-    if (reason) {
-      const [disabled] = await tx
-        .update(webhookEndpoints)
-        .set({ enabled: false, disabledReason: reason, disabledAt: new Date() })
-        .where(and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.enabled, true)))
-        .returning({ id: webhookEndpoints.id });
-      if (disabled && !gone) {
-        // The delivery that tipped the streak stops here too: the endpoint takes nothing more until re-enabled.
-        await tx
-          .update(webhookDeliveries)
-          .set({ status: "failed", nextAttemptAt: null, completedAt: new Date(), lastError: DISABLED_MESSAGE })
-          .where(eq(webhookDeliveries.id, delivery.id));
-      }
-      return { held: true, delay: null, disabled: disabled ? reason : null } as const;
+      .set({ enabled: false, disabledReason: reason, disabledAt: new Date() })
+      .where(and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.enabled, true)))
+      .returning({ id: webhookEndpoints.id });
+    if (off && !gone) {
+      // The delivery that tipped the streak stops here too: the endpoint takes nothing more until re-enabled.
+      await tx
+        .update(webhookDeliveries)
+        .set({ status: "failed", nextAttemptAt: null, completedAt: new Date(), lastError: DISABLED_MESSAGE })
+        .where(eq(webhookDeliveries.id, delivery.id));
     }
-    return { held: true, delay, disabled: null } as const;
+    return Boolean(off);
   });
+  return { held: true, delay: disabled ? null : delay, disabled: disabled ? reason : null } as const;
 };
-
-const DISABLED_MESSAGE = "the endpoint failed every attempt for 5 days and was disabled";
 
 /**
  * One `webhook.deliver` message: claims the attempt (so a duplicate message sends nothing), signs the event
@@ -232,7 +214,17 @@ export const deliverWebhook = async ({
     ]);
     return { ok: true, status: "waiting" };
   }
-  const taken = await claim(ctx, message);
+  // The claim and the read of what to send go side by side (one round trip); what was read is used only if
+  // the claim succeeded.
+  const [taken, [row]] = await Promise.all([
+    claim(ctx, message),
+    ctx.db
+      .select({ endpoint: webhookEndpoints, event: webhookEvents })
+      .from(webhookDeliveries)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+      .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
+      .where(eq(webhookDeliveries.id, message.deliveryId)),
+  ]);
   if (!taken.claimed) {
     const current = taken.current;
     if (current?.status === "sending" && current.leaseUntil) {
@@ -242,22 +234,8 @@ export const deliverWebhook = async ({
     return { ok: true, status: "skipped" };
   }
   const delivery = taken.claimed;
-  const [row] = await ctx.db
-    .select({ endpoint: webhookEndpoints, event: webhookEvents })
-    .from(webhookEndpoints)
-    .innerJoin(webhookEvents, eq(webhookEvents.id, delivery.eventId))
-    .where(eq(webhookEndpoints.id, delivery.endpointId));
   if (!row?.endpoint.enabled) {
-    await ctx.db
-      .update(webhookDeliveries)
-      .set({
-        status: "failed",
-        leaseUntil: null,
-        nextAttemptAt: null,
-        completedAt: new Date(),
-        lastError: "the endpoint is disabled",
-      })
-      .where(eq(webhookDeliveries.id, delivery.id));
+    await giveUp(ctx, delivery.id, "the endpoint is disabled");
     return { ok: true, status: "skipped" };
   }
   const { endpoint, event } = row;
@@ -296,16 +274,14 @@ export const deliverWebhook = async ({
   return { ok: true, status: "retrying" };
 };
 
-/** A dead-lettered delivery message (it crashed on every try): the delivery fails, and can be redelivered. */
-export const failDeadLetteredDelivery = async ({ ctx, deliveryId }: { ctx: ServiceContext; deliveryId: string }) => {
+/** Ends a delivery that is pending or being sent as `failed` with `reason`; it can be redelivered. */
+const giveUp = async (ctx: ServiceContext, deliveryId: string, reason: string) => {
   await ctx.db
     .update(webhookDeliveries)
-    .set({
-      status: "failed",
-      leaseUntil: null,
-      nextAttemptAt: null,
-      completedAt: new Date(),
-      lastError: "the delivery crashed on every try and was set aside; redeliver it",
-    })
+    .set({ status: "failed", leaseUntil: null, nextAttemptAt: null, completedAt: new Date(), lastError: reason })
     .where(and(eq(webhookDeliveries.id, deliveryId), sql`${webhookDeliveries.status} in ('pending', 'sending')`));
 };
+
+/** A dead-lettered delivery message (it crashed on every try): the delivery fails, and can be redelivered. */
+export const failDeadLetteredDelivery = ({ ctx, deliveryId }: { ctx: ServiceContext; deliveryId: string }) =>
+  giveUp(ctx, deliveryId, "the delivery crashed on every try and was set aside; redeliver it");

@@ -244,7 +244,8 @@ export const CreateJobBodySchema = z
       .max(2048)
       .optional()
       .openapi({
-        description: "Called when the job ends (delivered by the webhooks module).",
+        description:
+          "Receives the job's `extraction.completed` or `extraction.failed` event, signed (Standard Webhooks). A URL new to the account becomes one of its webhook endpoints; its secret is in the answer's `webhook.secret`, once.",
         example: "https://hooks.example.com/ape",
       }),
   })

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { researchDepths, researchStatuses } from "../../../db/schema/index.js";
 import { researchExportFormats } from "../../../services/research/export.js";
+import { NextCursorSchema, PageQuerySchema } from "../../pagination.js";
 
 const SESSION_ID = "res_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z";
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -44,7 +45,11 @@ export const CreateSessionBodySchema = z
       .url({ protocol: /^https?$/ })
       .max(2048)
       .optional()
-      .openapi({ description: "Called when the session ends.", example: "https://hooks.example.com/ape" }),
+      .openapi({
+        description:
+          "Receives the session's `research.completed` or `research.failed` event, signed (Standard Webhooks). A URL new to the account becomes one of its webhook endpoints; its secret is in the answer's `webhook.secret`, once.",
+        example: "https://hooks.example.com/ape",
+      }),
     budget: BudgetSchema.partial()
       .optional()
       .openapi({
@@ -212,13 +217,7 @@ export const SessionParamsSchema = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, description: "The session's id.", example: SESSION_ID }),
 });
 
-export const SessionListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "Items per page.", example: 20 }),
-  cursor: z
-    .string()
-    .max(64)
-    .optional()
-    .openapi({ description: "`next_cursor` of the previous page.", example: SESSION_ID }),
+export const SessionListQuerySchema = PageQuerySchema.extend({
   status: z
     .enum(researchStatuses)
     .optional()
@@ -228,7 +227,7 @@ export const SessionListQuerySchema = z.object({
 export const SessionPageSchema = z
   .object({
     items: z.array(SessionSchema).openapi({ description: "Sessions, newest first.", example: [] }),
-    next_cursor: z.string().nullable().openapi({ description: "For the next page; null on the last.", example: null }),
+    next_cursor: NextCursorSchema,
   })
   .openapi("ResearchSessionPage");
 
