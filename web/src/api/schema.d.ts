@@ -4997,9 +4997,9 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Items per page. */
+                    /** @description Items per page, 1 to 100. */
                     limit?: number;
-                    /** @description `next_cursor` of the previous page. */
+                    /** @description `next_cursor` of the previous page; omit for the first. */
                     cursor?: string;
                     /** @description Only sessions in this status. */
                     status?: "pending" | "running" | "completed" | "failed" | "cancelled";
@@ -8098,7 +8098,7 @@ export interface components {
             output_format: "csv" | "json" | "ndjson" | "xlsx";
             /**
              * Format: uri
-             * @description Called when the job ends (delivered by the webhooks module).
+             * @description Receives the job's `extraction.completed` or `extraction.failed` event, signed (Standard Webhooks). A URL new to the account becomes one of its webhook endpoints; its secret is in the answer's `webhook.secret`, once.
              * @example https://hooks.example.com/ape
              */
             webhook_url?: string;
@@ -8914,7 +8914,7 @@ export interface components {
             exclude_domains: string[];
             /**
              * Format: uri
-             * @description Called when the session ends.
+             * @description Receives the session's `research.completed` or `research.failed` event, signed (Standard Webhooks). A URL new to the account becomes one of its webhook endpoints; its secret is in the answer's `webhook.secret`, once.
              * @example https://hooks.example.com/ape
              */
             webhook_url?: string;
@@ -8955,8 +8955,8 @@ export interface components {
              */
             items: components["schemas"]["ResearchSession"][];
             /**
-             * @description For the next page; null on the last.
-             * @example null
+             * @description Pass as `cursor` for the next page; null on the last.
+             * @example aud_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z
              */
             next_cursor: string | null;
         };
