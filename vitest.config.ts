@@ -12,8 +12,9 @@ const blankSettings = Object.fromEntries(knownSettings().map((name: string) => [
  *   stack that test/helpers/global-setup.ts starts: a real Postgres (through the WebSocket bridge, as on Neon)
  *   and a real Redis (through the Upstash REST bridge).
  * - `node`: what cannot run inside workerd (a JSON-schema validator compiles code at run time, which Workers
- *   forbid) and the browser tests, which drive Chromium against `wrangler dev` (scripts/test.mjs starts it
- *   and sets APE_E2E_URL; without it the browser tests are skipped).
+ *   forbid).
+ * - `e2e`: the browser tests, which drive Chromium against `wrangler dev` and the web UI (scripts/test.mjs
+ *   starts them and sets APE_E2E_URL and APE_E2E_WEB_URL; without them the browser tests are skipped).
  */
 export default defineConfig({
   test: {
@@ -51,7 +52,18 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/node/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // The browser journeys: `npm test` runs them after the other projects, one file at a time, so Chromium
+        // and the workerd tests do not fight over the cores.
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -4,7 +4,10 @@
 //   research  → Groq (the router's first choice for `auto`) and Firecrawl (search and scrape)
 //   code      → the OpenAI-compatible provider (`compat`)
 // plus a webhook receiver on loopback (allowed by FETCH_ALLOW_HOSTS).
+import { spawn } from "node:child_process";
 import { createServer } from "node:http";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { startFakeFirecrawl } from "../test/helpers/fake-firecrawl.mjs";
 import { startFakeOpenAi } from "../test/helpers/fake-openai.mjs";
 
@@ -49,3 +52,38 @@ export const startE2eFakes = async () => {
     },
   };
 };
+
+/**
+ * The same fakes in a process of their own, for a caller that blocks its own event loop while tests run
+ * (scripts/test.mjs runs each step with spawnSync, so fakes inside it could not answer). Resolves once the
+ * child has printed its settings; `close()` ends it.
+ * @returns {Promise<{ settings: Record<string, string>, env: Record<string, string>, close: () => Promise<void> }>}
+ */
+export const spawnE2eFakes = () =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ["ignore", "pipe", "inherit"] });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the e2e fakes exited (${code}) before they were ready`)));
+    createInterface({ input: child.stdout }).once("line", (line) => {
+      const { settings, env } = JSON.parse(line);
+      resolve({
+        settings,
+        env,
+        close: async () => {
+          child.removeAllListeners("exit");
+          child.kill("SIGTERM");
+        },
+      });
+    });
+  });
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const fakes = await startE2eFakes();
+  process.stdout.write(`${JSON.stringify({ settings: fakes.settings, env: fakes.env })}\n`);
+  const stop = async () => {
+    await fakes.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "./dev-vars.mjs";
-import { startE2eFakes } from "./e2e-fakes.mjs";
+import { spawnE2eFakes } from "./e2e-fakes.mjs";
 import { applyMigrations } from "./migrate.mjs";
 import { stackConfig } from "./stack/config.mjs";
 import { stackUp } from "./stack/index.mjs";
@@ -62,8 +62,9 @@ await applyMigrations(stack.DIRECT_DATABASE_URL);
 if (!["chromium", "chromium-browser"].some((name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0)) {
   aptInstall(["chromium"]);
 }
-// The browser tests' API reaches the LLM, Firecrawl and webhook fakes (scripts/e2e-fakes.mjs).
-const fakes = await startE2eFakes();
+// The browser tests' API reaches the LLM, Firecrawl and webhook fakes (scripts/e2e-fakes.mjs), in a process of
+// their own: every step below runs with spawnSync, which stops this process's event loop until it ends.
+const fakes = await spawnE2eFakes();
 Object.assign(process.env, fakes.env);
 const api = await startWranglerDev({
   name: "test",
@@ -93,10 +94,33 @@ process.env.APE_E2E_WEB_URL = `http://127.0.0.1:${cfg.web.port}`;
 
 process.env.APE_E2E_URL = e2eUrl;
 step(
-  "tests (vitest: workerd with real Postgres and Redis; Node; Chromium)",
+  "tests (vitest: workerd with real Postgres and Redis; Node)",
   "vitest",
-  ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${join(reportDir, "vitest.json")}`],
+  [
+    "run",
+    "--project",
+    "workers",
+    "--project",
+    "node",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${join(reportDir, "vitest.json")}`,
+  ],
   { count: vitestCounts(join(reportDir, "vitest.json")) },
+);
+step(
+  "browser journeys (vitest e2e: Chromium, one file at a time)",
+  "vitest",
+  [
+    "run",
+    "--project",
+    "e2e",
+    "--no-file-parallelism",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${join(reportDir, "vitest-e2e.json")}`,
+  ],
+  { count: vitestCounts(join(reportDir, "vitest-e2e.json")) },
 );
 
 api.stop();
