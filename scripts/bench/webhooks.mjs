@@ -166,7 +166,7 @@ receiver.close();
 
 const ms = (value) => `${value.toFixed(0)} ms`;
 console.log(
-  `\nWebhook delivery through wrangler dev (local queues), ${EVENTS} events, receiver verifying every signature`,
+  `\nWebhook delivery through wrangler dev (local queues), ${expected} deliveries, receiver verifying every signature`,
 );
 console.table([
   {
