@@ -55,8 +55,11 @@ const seedDaily = (userId: string, rows: DailyRow[]) =>
   );
 
 /** A service context on this harness's database and Redis, as the init middleware builds one per request. */
-const withServiceContext = async <T>(work: (ctx: ReturnType<typeof createServiceContext>) => Promise<T>) => {
-  const check = checkEnv(h.env);
+const withServiceContext = async <T>(
+  work: (ctx: ReturnType<typeof createServiceContext>) => Promise<T>,
+  settings: Record<string, string> = {},
+) => {
+  const check = checkEnv({ ...h.env, ...settings });
   if (!check.ok) throw new Error(check.problems.join("; "));
   const cleanups: Array<() => Promise<unknown>> = [];
   const ctx = createServiceContext({
@@ -279,6 +282,42 @@ describe("the usage report", () => {
       cost_usd: 0.0002,
       cache_hits: 1,
     });
+  });
+
+  it("includes every queued call in two reports asked at once (one waits for the other's flush)", async () => {
+    const user = await h.signUp();
+    const calls = 300;
+    // Production batching: the calls wait in the outbox until a report (or the cron) writes them.
+    await withServiceContext(
+      async (ctx) => {
+        for (let i = 0; i < calls; i++) {
+          await recordUsage({
+            ctx,
+            event: {
+              userId: user.id,
+              service: "chat",
+              provider: "groq",
+              model: "llama-3.3-70b-versatile",
+              tokensInput: 10,
+              tokensOutput: 5,
+              costUsd: 0,
+              latencyMs: 100,
+              ttftMs: 20,
+              cached: false,
+              requestId: `req_${crypto.randomUUID()}`,
+              at: new Date("2026-05-02T08:00:00Z"),
+            },
+          });
+        }
+      },
+      { USAGE_FLUSH_BATCH: "500", USAGE_FLUSH_SECONDS: "3600" },
+    );
+    const [first, second] = await Promise.all([
+      report(user.tokens.access_token, "?from=2026-05-01&to=2026-05-31"),
+      report(user.tokens.access_token, "?from=2026-05-01&to=2026-05-31"),
+    ]);
+    expect(first.totals.requests).toBe(calls);
+    expect(second.totals.requests).toBe(calls);
   });
 
   it("answers bad ranges and groupings with 400 problem+json", async () => {

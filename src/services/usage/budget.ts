@@ -70,7 +70,9 @@ export const assertWithinBudget = async ({ ctx, userId }: { ctx: ServiceContext;
   let spent = cachedSpend === null ? null : Number(cachedSpend);
   if (spent === null) {
     // Calls still waiting in the usage queue count too: write them before summing the month.
-    await flushUsage({ ctx }).catch((error) => ctx.log.warn("usage flush before a budget check failed", { error }));
+    await flushUsage({ ctx, wait: true }).catch((error) =>
+      ctx.log.warn("usage flush before a budget check failed", { error }),
+    );
     const { start, end } = monthRange(now);
     const [row] = await ctx.db
       .select({ spent: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)` })

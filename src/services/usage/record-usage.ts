@@ -32,6 +32,8 @@ type QueuedEvent = Omit<UsageEvent, "at"> & { id: string; at: string };
 const outboxKey = (ctx: ServiceContext) => `usage:outbox:${shortTag(ctx.env.DATABASE_URL)}`;
 const FLUSH_BATCH_MAX = 500;
 const LOCK_MS = 30_000;
+/** How long a reader (a usage report, a budget check) waits for another flusher to commit before reading. */
+const WAIT_FOR_FLUSH_MS = 5_000;
 
 type RollupKey = { userId: string; day: string; service: UsageService; provider: string; model: string };
 type Rollup = RollupKey & {
@@ -131,16 +133,27 @@ const writeBatch = async (ctx: ServiceContext, events: QueuedEvent[]) => {
 /**
  * Moves what waits in the outbox to Postgres, in batches, by one flusher at a time (a Redis lock). Items are
  * removed from the outbox only after their transaction committed; a flush that dies half-way leaves them to
- * the next, which skips the rows already written. Returns how many events were moved.
+ * the next, which skips the rows already written. With `wait`, a caller about to read usage (a report, a budget
+ * check) that finds another flusher at work waits for it to commit first. Returns how many events were moved.
  * @example
- * await flushUsage({ ctx }); // from the scheduled handler, and before a usage report is read
+ * await flushUsage({ ctx }); // from the scheduled handler
+ * await flushUsage({ ctx, wait: true }); // before a usage report is read
  */
-export const flushUsage = async ({ ctx }: { ctx: ServiceContext }) => {
+export const flushUsage = async ({ ctx, wait = false }: { ctx: ServiceContext; wait?: boolean }): Promise<number> => {
   const key = outboxKey(ctx);
   if ((await ctx.redis.llen(key)) === 0) return 0;
   const lock = `${key}:lock`;
   const token = newId("use");
-  if ((await ctx.redis.set(lock, token, { nx: true, px: LOCK_MS })) !== "OK") return 0;
+  if ((await ctx.redis.set(lock, token, { nx: true, px: LOCK_MS })) !== "OK") {
+    if (!wait) return 0;
+    // Another flusher holds the batch it read and has not committed it yet: a reader that went on now would
+    // miss those rows. Wait for that flusher (a batch is written in well under a second), then flush the rest.
+    const until = Date.now() + WAIT_FOR_FLUSH_MS;
+    while (Date.now() < until && (await ctx.redis.exists(lock)) === 1) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return flushUsage({ ctx });
+  }
   let moved = 0;
   try {
     for (;;) {

@@ -87,7 +87,7 @@ export const getUsageReport = async ({
   const { from, to } = resolveUsageRange(input);
   // Calls still waiting in the usage outbox are written first, so the report includes the latest ones.
   try {
-    await flushUsage({ ctx });
+    await flushUsage({ ctx, wait: true });
   } catch (error) {
     ctx.log.warn("usage flush before a report failed; the report may miss the latest calls", { error });
   }
