@@ -51,6 +51,56 @@ export const Progress = ({ value, label }: { value: number; label: string }) => 
   </div>
 );
 
+/** Whether a queued job (an extraction job, a research session) has yet to end. */
+export const isActive = (status: string) => status === "pending" || status === "running";
+
+/** A queued job's Cancel button while it has yet to end, and Retry once it failed or was cancelled. */
+export const JobActions = ({
+  status,
+  onCancel,
+  onRetry,
+}: {
+  status: string;
+  onCancel: () => void;
+  onRetry: () => void;
+}) => (
+  <>
+    {isActive(status) && (
+      <button type="button" className="danger" onClick={onCancel}>
+        Cancel
+      </button>
+    )}
+    {(status === "failed" || status === "cancelled") && (
+      <button type="button" onClick={onRetry}>
+        Retry
+      </button>
+    )}
+  </>
+);
+
+/** A job's stages in order: those passed (all, once it completed) marked done, the current one as the step. */
+export const Stages = ({
+  stages,
+  current,
+  completed,
+}: {
+  stages: readonly string[];
+  current: number;
+  completed: boolean;
+}) => (
+  <ol className="stages" aria-label="Progress">
+    {stages.map((stage, i) => (
+      <li
+        key={stage}
+        className={i < current || completed ? "done" : i === current ? "current" : ""}
+        aria-current={i === current ? "step" : undefined}
+      >
+        {stage}
+      </li>
+    ))}
+  </ol>
+);
+
 export const PageHeader = ({ title, children }: { title: string; children?: ReactNode }) => (
   <div className="page-header">
     <h1>{title}</h1>

@@ -1,6 +1,17 @@
 import { type FormEvent, useState } from "react";
 import { api, type Schemas, unwrap } from "../api/client";
-import { Empty, ErrorBanner, formatDate, Loading, PageHeader, Progress, StatusBadge } from "../components/ui";
+import {
+  Empty,
+  ErrorBanner,
+  formatDate,
+  isActive,
+  JobActions,
+  Loading,
+  PageHeader,
+  Progress,
+  Stages,
+  StatusBadge,
+} from "../components/ui";
 import { downloadFile } from "../lib/files";
 import { useAction, useLoad } from "../lib/hooks";
 import { navigate } from "../lib/router";
@@ -20,7 +31,9 @@ const TYPES: Column["type"][] = [
   "currency",
   "enum",
 ];
-const running = (j: Job) => j.status === "pending" || j.status === "running";
+const running = (j: Job) => isActive(j.status);
+/** A min or max rule as typed: empty is none, a number is a number, anything else (a date) stays text. */
+const boundOf = (text: string) => (text === "" ? undefined : Number.isNaN(Number(text)) ? text : Number(text));
 const STAGES = ["queued", "fetching", "extracting", "validating", "writing", "done"] as const;
 
 export const ExtractionList = () => {
@@ -300,16 +313,7 @@ export const NewExtraction = () => {
                         aria-label={`Column ${i + 1} minimum`}
                         className="narrow-input"
                         value={String(c.rules.min ?? "")}
-                        onChange={(e) =>
-                          updateRules(i, {
-                            min:
-                              e.target.value === ""
-                                ? undefined
-                                : Number.isNaN(Number(e.target.value))
-                                  ? e.target.value
-                                  : Number(e.target.value),
-                          })
-                        }
+                        onChange={(e) => updateRules(i, { min: boundOf(e.target.value) })}
                       />
                     </td>
                     <td>
@@ -317,16 +321,7 @@ export const NewExtraction = () => {
                         aria-label={`Column ${i + 1} maximum`}
                         className="narrow-input"
                         value={String(c.rules.max ?? "")}
-                        onChange={(e) =>
-                          updateRules(i, {
-                            max:
-                              e.target.value === ""
-                                ? undefined
-                                : Number.isNaN(Number(e.target.value))
-                                  ? e.target.value
-                                  : Number(e.target.value),
-                          })
-                        }
+                        onChange={(e) => updateRules(i, { max: boundOf(e.target.value) })}
                       />
                     </td>
                     <td>
@@ -403,49 +398,27 @@ export const ExtractionJob = ({ id }: { id: string }) => {
       ) : (
         <>
           <PageHeader title={`Extraction ${j.id}`}>
-            {running(j) && (
-              <button
-                type="button"
-                className="danger"
-                onClick={() =>
-                  void action.run(async () => {
-                    await unwrap(api.POST("/extraction/jobs/{id}/cancel", { params: { path: { id } } }));
-                    await job.reload();
-                  })
-                }
-              >
-                Cancel
-              </button>
-            )}
-            {(j.status === "failed" || j.status === "cancelled") && (
-              <button
-                type="button"
-                onClick={() =>
-                  void action.run(async () => {
-                    await unwrap(api.POST("/extraction/jobs/{id}/retry", { params: { path: { id } } }));
-                    await job.reload();
-                  })
-                }
-              >
-                Retry
-              </button>
-            )}
+            <JobActions
+              status={j.status}
+              onCancel={() =>
+                void action.run(async () => {
+                  await unwrap(api.POST("/extraction/jobs/{id}/cancel", { params: { path: { id } } }));
+                  await job.reload();
+                })
+              }
+              onRetry={() =>
+                void action.run(async () => {
+                  await unwrap(api.POST("/extraction/jobs/{id}/retry", { params: { path: { id } } }));
+                  await job.reload();
+                })
+              }
+            />
           </PageHeader>
           <p>
             <StatusBadge status={j.status} />{" "}
             {j.source_type === "document" ? `document ${j.document_id}` : j.source_url}
           </p>
-          <ol className="stages" aria-label="Progress">
-            {STAGES.map((s, i) => (
-              <li
-                key={s}
-                className={i < stageIndex || j.status === "completed" ? "done" : i === stageIndex ? "current" : ""}
-                aria-current={i === stageIndex ? "step" : undefined}
-              >
-                {s}
-              </li>
-            ))}
-          </ol>
+          <Stages stages={STAGES} current={stageIndex} completed={j.status === "completed"} />
           {running(j) && (
             <Progress
               value={

@@ -1,7 +1,18 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { API_BASE, api, type Schemas, unwrap } from "../api/client";
 import { Markdown } from "../components/SafeHtml";
-import { Empty, ErrorBanner, formatDate, Loading, PageHeader, Progress, StatusBadge } from "../components/ui";
+import {
+  Empty,
+  ErrorBanner,
+  formatDate,
+  isActive,
+  JobActions,
+  Loading,
+  PageHeader,
+  Progress,
+  Stages,
+  StatusBadge,
+} from "../components/ui";
 import { downloadFile } from "../lib/files";
 import { useAction, useLoad } from "../lib/hooks";
 import { navigate } from "../lib/router";
@@ -9,7 +20,7 @@ import { streamSse } from "../lib/sse";
 
 type Session = Schemas["ResearchSession"];
 const STAGES = ["queued", "planning", "searching", "reading", "ranking", "writing", "done"] as const;
-const running = (s: Session) => s.status === "pending" || s.status === "running";
+const running = (s: Session) => isActive(s.status);
 const domains = (text: string) =>
   text
     .split(/[\s,]+/)
@@ -146,49 +157,27 @@ export const ResearchSessionView = ({ id }: { id: string }) => {
       ) : (
         <>
           <PageHeader title={s.query}>
-            {running(s) && (
-              <button
-                type="button"
-                className="danger"
-                onClick={() =>
-                  void action.run(async () => {
-                    await unwrap(api.POST("/research/sessions/{id}/cancel", { params: { path: { id } } }));
-                    await session.reload();
-                  })
-                }
-              >
-                Cancel
-              </button>
-            )}
-            {(s.status === "failed" || s.status === "cancelled") && (
-              <button
-                type="button"
-                onClick={() =>
-                  void action.run(async () => {
-                    await unwrap(api.POST("/research/sessions/{id}/retry", { params: { path: { id } } }));
-                    await session.reload();
-                  })
-                }
-              >
-                Retry
-              </button>
-            )}
+            <JobActions
+              status={s.status}
+              onCancel={() =>
+                void action.run(async () => {
+                  await unwrap(api.POST("/research/sessions/{id}/cancel", { params: { path: { id } } }));
+                  await session.reload();
+                })
+              }
+              onRetry={() =>
+                void action.run(async () => {
+                  await unwrap(api.POST("/research/sessions/{id}/retry", { params: { path: { id } } }));
+                  await session.reload();
+                })
+              }
+            />
           </PageHeader>
           <p>
             <StatusBadge status={s.status} /> {s.depth}
             {s.include_domains.length ? ` · only ${s.include_domains.join(", ")}` : ""}
           </p>
-          <ol className="stages" aria-label="Progress">
-            {STAGES.map((stage, i) => (
-              <li
-                key={stage}
-                className={i < stageIndex || s.status === "completed" ? "done" : i === stageIndex ? "current" : ""}
-                aria-current={i === stageIndex ? "step" : undefined}
-              >
-                {stage}
-              </li>
-            ))}
-          </ol>
+          <Stages stages={STAGES} current={stageIndex} completed={s.status === "completed"} />
           {running(s) && <Progress value={s.progress.percent} label="Research progress" />}
           <p className="muted" role="status">
             {s.progress.sub_questions} sub-questions · {s.progress.sources_found} sources found ·{" "}
