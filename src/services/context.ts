@@ -1,6 +1,7 @@
 import { createDatabase, type Database } from "../db/client.js";
 import type { Env } from "../env.js";
 import { createRedis, type Redis } from "../integrations/redis.js";
+import { ApiError } from "../lib/errors.js";
 import type { Logger } from "../lib/log.js";
 
 /** What an API key may be granted. Routes name the scope they need; `session` routes take no API key. */
@@ -48,6 +49,17 @@ export type ServiceContext = {
   defer: (work: Promise<unknown>) => void;
   readonly db: Database;
   readonly redis: Redis;
+};
+
+/**
+ * The signed-in caller's user id, which every owner check starts from; a service reached without a caller
+ * (a route that forgot its auth middleware) answers 401 rather than acting for nobody.
+ * @example
+ * const userId = requireUser(ctx);
+ */
+export const requireUser = (ctx: ServiceContext) => {
+  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
+  return ctx.caller.userId;
 };
 
 /**

@@ -2,7 +2,7 @@ import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import { apiKeys } from "../../db/schema/index.js";
 import { randomBase62, sha256Hex } from "../../lib/crypto.js";
 import { ApiError } from "../../lib/errors.js";
-import type { ApiKeyScope, Caller, ServiceContext } from "../context.js";
+import { type ApiKeyScope, type Caller, requireUser, type ServiceContext } from "../context.js";
 
 /** Keys look like `ape_` + 43 base62 characters (32 random bytes); the first 12 characters are the prefix. */
 export const API_KEY_PREFIX = "ape_";
@@ -33,11 +33,6 @@ const readCachedKey = async (ctx: ServiceContext, hash: string) => {
 export const forgetApiKeys = async (ctx: ServiceContext, hashes: string[]) => {
   const tombstone: CachedKey = { id: "", userId: "", scopes: [], revoked: true, expiresAt: null };
   await Promise.all(hashes.map((hash) => ctx.redis.set(keyCacheKey(hash), tombstone, { ex: KEY_CACHE_SECONDS * 2 })));
-};
-
-const requireUser = (ctx: ServiceContext) => {
-  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
-  return ctx.caller.userId;
 };
 
 /** An API key as lists show it: never the key, never its hash. */

@@ -4,14 +4,9 @@ import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
 import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
-import type { ServiceContext } from "../context.js";
+import { requireUser, type ServiceContext } from "../context.js";
 import { requireDocumentIds } from "../documents/documents.js";
 import { destroyRoom, roomOf } from "./room-client.js";
-
-const requireUser = (ctx: ServiceContext) => {
-  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
-  return ctx.caller.userId;
-};
 
 // The same answer for an id that is malformed, unknown or someone else's, so ids reveal nothing.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No conversation ${id}.`);

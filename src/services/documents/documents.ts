@@ -11,15 +11,10 @@ import { createVectorStore, userDocumentsNamespace } from "../../integrations/ve
 import { sha256Hex } from "../../lib/crypto.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId, newId } from "../../lib/ids.js";
-import type { ServiceContext } from "../context.js";
+import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
 import { detectKind } from "./extract/detect.js";
 import { enqueueIngestion } from "./queue.js";
-
-const requireUser = (ctx: ServiceContext) => {
-  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
-  return ctx.caller.userId;
-};
 
 // The same answer for an id that is malformed, unknown or someone else's, so ids reveal nothing.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No document ${id}.`);

@@ -10,18 +10,13 @@ import {
 import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
-import type { ServiceContext } from "../context.js";
+import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
 import { requireDocument } from "../documents/documents.js";
 import { ensureJobEndpoint } from "../webhooks/endpoints.js";
 import { type ExportFormat, exportRows } from "./export-writers.js";
 import { readRows, type StoredRow } from "./results.js";
 import type { ColumnRules } from "./validate.js";
-
-const requireUser = (ctx: ServiceContext) => {
-  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
-  return ctx.caller.userId;
-};
 
 // The same answer for an id that is malformed, unknown or someone else's, so ids reveal nothing.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No extraction job ${id}.`);

@@ -13,7 +13,7 @@ import { isId } from "../../lib/ids.js";
 import { costOf } from "../../llm/models.js";
 import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
-import type { ServiceContext } from "../context.js";
+import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
 import { ensureJobEndpoint } from "../webhooks/endpoints.js";
 import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
@@ -23,11 +23,6 @@ import { budgetFor, DEPTHS } from "./depth.js";
 import { appendEvent } from "./events.js";
 import { sessionPrefix } from "./run-session.js";
 import { researchNamespace } from "./source-index.js";
-
-const requireUser = (ctx: ServiceContext) => {
-  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
-  return ctx.caller.userId;
-};
 
 // The same answer for an id that is malformed, unknown or someone else's, so ids reveal nothing.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No research session ${id}.`);

@@ -8,15 +8,10 @@ import {
 } from "../../db/schema/index.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
-import type { ServiceContext } from "../context.js";
+import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
 import { getEndpoint } from "./endpoints.js";
 import { dispatchDeliveries } from "./events.js";
-
-const requireUser = (ctx: ServiceContext) => {
-  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
-  return ctx.caller.userId;
-};
 
 /**
  * An endpoint's deliveries, newest first, each with every attempt it made: when, the status code, how long

@@ -4,7 +4,7 @@ import { type WebhookEndpoint, webhookDeliveries, webhookEndpoints, webhookEvent
 import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
-import type { ServiceContext } from "../context.js";
+import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
 import { dispatchDeliveries } from "./events.js";
 import { newSigningSecret, sealSecret } from "./secrets.js";
@@ -14,11 +14,6 @@ export const MAX_ENDPOINTS = 20;
 
 /** How long the previous secret keeps signing after a rotation. */
 export const ROTATION_OVERLAP_SECONDS = 24 * 3600;
-
-const requireUser = (ctx: ServiceContext) => {
-  if (!ctx.caller) throw new ApiError("UNAUTHENTICATED");
-  return ctx.caller.userId;
-};
 
 // The same answer for an id that is malformed, unknown or someone else's.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No webhook endpoint ${id}.`);
