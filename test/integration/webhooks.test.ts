@@ -132,6 +132,31 @@ describe("webhook endpoints", () => {
     expect(unknownType.status).toBe(400);
   });
 
+  it("keeps an account to 20 endpoints, and asks for https in production", async () => {
+    const owner = await h.signUp();
+    const add = (url: string, env: Record<string, unknown> = {}) =>
+      h.request(
+        "/api/v1/users/me/webhooks",
+        h.json("POST", { url, event_types: ["document.ready"] }, h.bearer(owner.tokens.access_token)),
+        env,
+      );
+    const scope = receiver().scope;
+    for (let i = 0; i < 20; i++) expect((await add(`${scope}/hook/${i}`)).status).toBe(201);
+    const over = await add(`${scope}/hook/20`);
+    expect(over.status).toBe(409);
+    expect((await readProblem(over)).body).toMatchObject({ code: "WEBHOOK_LIMIT_REACHED" });
+
+    const plain = await h.request(
+      "/api/v1/users/me/webhooks",
+      h.json("POST", { url: `${scope}/hook/plain`, event_types: ["document.ready"] }, h.bearer(token)),
+      { ENVIRONMENT: "production" },
+    );
+    expect(plain.status).toBe(400);
+    const problem = (await readProblem(plain)).body;
+    expect(problem).toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(problem.detail).toContain("https");
+  });
+
   it("checks the URL again at delivery: a name that now resolves to a private address gets nothing", async () => {
     const dns = new URL(String(h.env.FETCH_DNS_RESOLVER_URL)).pathname.replace(/\/dns-query$/, "");
     const resolver = `${new URL(String(h.env.FETCH_DNS_RESOLVER_URL)).origin}${dns}`;
