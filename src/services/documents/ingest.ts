@@ -11,7 +11,7 @@ import { createEmbedder, EmbeddingFailure } from "../../integrations/embeddings.
 import { createTextract, TextractFailure } from "../../integrations/textract.js";
 import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
 import type { ServiceContext } from "../context.js";
-import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { documentEventData } from "../webhooks/payloads.js";
 import { type Chunk, chunkPages } from "./chunk.js";
 import { DocumentError } from "./extract/errors.js";
@@ -185,10 +185,7 @@ const markFailed = async (ctx: ServiceContext, doc: DocumentRow, failure: Docume
       data: documentEventData({ ...doc, status: "failed", error: failure }),
     });
   });
-  await dispatchDeliveries(
-    ctx,
-    deliveries.map((id) => ({ id, attempt: 1 })),
-  );
+  await sendFirstAttempts(ctx, deliveries);
 };
 
 /** Hands the document back to the queue's next delivery at once (this run gives up its lease). */
@@ -237,10 +234,7 @@ export const ingestDocument = async ({
     const embeddingModel = await embedChunks(ctx, doc, chunks);
     const committed = await commit(ctx, doc, { pages, chunks, embeddingModel });
     if (committed) {
-      await dispatchDeliveries(
-        ctx,
-        committed.map((id) => ({ id, attempt: 1 })),
-      );
+      await sendFirstAttempts(ctx, committed);
     } else {
       // Deleted meanwhile, or taken over by a newer run: what this run put in the vector store is not wanted.
       const [still] = await ctx.db.select({ id: documents.id }).from(documents).where(eq(documents.id, doc.id));
@@ -295,8 +289,5 @@ export const failDeadLetteredDocument = async ({ ctx, documentId }: { ctx: Servi
       data: documentEventData({ ...failed, status: "failed", error }),
     });
   });
-  await dispatchDeliveries(
-    ctx,
-    deliveries.map((id) => ({ id, attempt: 1 })),
-  );
+  await sendFirstAttempts(ctx, deliveries);
 };

@@ -11,7 +11,7 @@ import { WebReadError } from "../../integrations/web-reader.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
 import { DocumentError } from "../documents/extract/errors.js";
-import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { extractionEventData } from "../webhooks/payloads.js";
 import { extractRowsWithModel } from "./llm-rows.js";
 import { deleteResultObjects, resultPrefix, type StoredRow, writeRows } from "./results.js";
@@ -257,10 +257,7 @@ export const runExtractionJob = async ({
       await deleteResultObjects(ctx.env.FILES, prefix);
       return { ok: true, status: "cancelled" };
     }
-    await dispatchDeliveries(
-      ctx,
-      completed.map((id) => ({ id, attempt: 1 })),
-    );
+    await sendFirstAttempts(ctx, completed);
     ctx.log.info("extraction completed", { jobId: job.id, rows: stored.length, valid: checked.valid, modelCalls });
     return { ok: true, status: "completed" };
   } catch (error) {
@@ -310,10 +307,7 @@ const failJob = async (ctx: ServiceContext, where: SQL | undefined, failure: Ext
       data: extractionEventData({ id: failed.id, status: "failed", error: failure }),
     });
   });
-  await dispatchDeliveries(
-    ctx,
-    deliveries.map((id) => ({ id, attempt: 1 })),
-  );
+  await sendFirstAttempts(ctx, deliveries);
 };
 
 /** A dead-lettered run: the job fails with that reason, unless it finished or was cancelled meanwhile. */

@@ -17,7 +17,7 @@ import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { createWebReader } from "../../integrations/web-reader.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
-import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { researchEventData } from "../webhooks/payloads.js";
 import { cacheReport } from "./cache.js";
 import { hostUnder } from "./canonical-url.js";
@@ -520,10 +520,7 @@ const createRun = (ctx: ServiceContext, session: ResearchSession) => {
     });
     if (!outcome) throw new LostHold();
     const { completed } = outcome;
-    await dispatchDeliveries(
-      ctx,
-      outcome.deliveries.map((id) => ({ id, attempt: 1 })),
-    );
+    await sendFirstAttempts(ctx, outcome.deliveries);
     await event("completed", { sources: sources.length, stopped_early: state.stopped_early ?? null });
     await cacheReport(ctx, completed);
     ctx.log.info("research completed", { researchId: session.id, sources: sources.length, calls: usage.model_calls });
@@ -580,9 +577,6 @@ const failSession = async (ctx: ServiceContext, where: SQL | undefined, failure:
     });
   });
   if (!deliveries) return false;
-  await dispatchDeliveries(
-    ctx,
-    deliveries.map((id) => ({ id, attempt: 1 })),
-  );
+  await sendFirstAttempts(ctx, deliveries);
   return true;
 };

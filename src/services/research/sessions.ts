@@ -16,7 +16,7 @@ import { resolveCandidates } from "../../llm/router.js";
 import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
 import { ensureJobEndpoint } from "../webhooks/endpoints.js";
-import { dispatchDeliveries, recordEvent } from "../webhooks/events.js";
+import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { researchEventData } from "../webhooks/payloads.js";
 import { cachedSessionId, queryHash } from "./cache.js";
 import { budgetFor, DEPTHS } from "./depth.js";
@@ -190,10 +190,7 @@ export const createSession = async ({ ctx, input }: { ctx: ServiceContext; input
       });
       const copy = cachedCopy?.made;
       if (!copy) throw new Error("insert returned no session");
-      await dispatchDeliveries(
-        ctx,
-        (cachedCopy?.deliveries ?? []).map((id) => ({ id, attempt: 1 })),
-      );
+      await sendFirstAttempts(ctx, cachedCopy?.deliveries ?? []);
       await appendEvent(ctx, copy.id, "completed", {
         sources: copy.sources?.length ?? 0,
         cached_from: copy.cachedFrom,

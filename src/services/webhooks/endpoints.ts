@@ -6,7 +6,7 @@ import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
 import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
-import { dispatchDeliveries } from "./events.js";
+import { sendFirstAttempts } from "./events.js";
 import { newSigningSecret, sealSecret } from "./secrets.js";
 
 /** Endpoints one account may have. */
@@ -264,7 +264,7 @@ export const sendTestEvent = async ({ ctx, id }: { ctx: ServiceContext; id: stri
     if (!created) throw new Error("test delivery insert returned nothing");
     return created;
   });
-  await dispatchDeliveries(ctx, [{ id: delivery.id, attempt: 1 }]);
+  await sendFirstAttempts(ctx, [delivery.id]);
   ctx.audit({ action: "webhook.test", resourceType: "webhook_endpoint", resourceId: endpoint.id });
   return { delivery_id: delivery.id, event_id: delivery.eventId, status: "pending" as const };
 };

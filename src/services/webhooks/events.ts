@@ -101,19 +101,9 @@ export const dispatchDeliveries = async (
   }
 };
 
-/**
- * Records an event and sends its deliveries at once: for events that are not part of a larger transaction.
- * @example
- * await emitEvent(ctx, { userId, type: "document.ready", data: { document_id: id } });
- */
-export const emitEvent = async (
-  ctx: Pick<ServiceContext, "env" | "log" | "db">,
-  input: Parameters<typeof recordEvent>[1],
-) => {
-  const ids = await recordEvent(ctx.db, input);
-  await dispatchDeliveries(
+/** Queues the first attempt of each new delivery (the ids {@link recordEvent} gave), now. */
+export const sendFirstAttempts = (ctx: Pick<ServiceContext, "env" | "log">, deliveryIds: string[]) =>
+  dispatchDeliveries(
     ctx,
-    ids.map((id) => ({ id, attempt: 1 })),
+    deliveryIds.map((id) => ({ id, attempt: 1 })),
   );
-  return ids;
-};
