@@ -69,7 +69,7 @@ Object.assign(process.env, fakes.env);
 const api = await startWranglerDev({
   name: "test",
   port: cfg.api.port,
-  inspectorPort: 9339,
+  inspectorPort: cfg.api.inspectorPort,
   settings: {
     ENVIRONMENT: "test",
     LOG_LEVEL: "warn",

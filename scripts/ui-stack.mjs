@@ -1,6 +1,7 @@
 // The stack the browser tests run against, on its own ports, for running test/e2e/ui-*.test.ts by hand while
-// something else holds the ports `npm test` uses: `node scripts/ui-stack.mjs [--api 8797] [--web 8799]`. It
-// prints the variables to export for vitest, then keeps running until Ctrl-C.
+// something else holds the ports `npm test` uses: `node scripts/ui-stack.mjs [--api 8800] [--web 8801]` (the
+// defaults move with APE_STACK_SLOT, as the test stack does). It prints the variables to export for vitest,
+// then keeps running until Ctrl-C.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -8,12 +9,17 @@ import { parseArgs } from "node:util";
 import { root } from "./dev-vars.mjs";
 import { startE2eFakes } from "./e2e-fakes.mjs";
 import { applyMigrations } from "./migrate.mjs";
+import { stackConfig } from "./stack/config.mjs";
 import { stackUp } from "./stack/index.mjs";
 import { isPortOpen, waitFor } from "./stack/util.mjs";
 import { startWranglerDev } from "./wrangler-dev.mjs";
 
+const cfg = stackConfig("test");
 const { values } = parseArgs({
-  options: { api: { type: "string", default: "8797" }, web: { type: "string", default: "8799" } },
+  options: {
+    api: { type: "string", default: String(cfg.api.port + 3) },
+    web: { type: "string", default: String(cfg.web.port + 3) },
+  },
 });
 const webPort = Number(values.web);
 const stack = await stackUp("test");
@@ -22,7 +28,7 @@ const fakes = await startE2eFakes();
 const api = await startWranglerDev({
   name: "ui",
   port: Number(values.api),
-  inspectorPort: 9349,
+  inspectorPort: cfg.api.inspectorPort + 10,
   settings: {
     ENVIRONMENT: "test",
     LOG_LEVEL: "warn",

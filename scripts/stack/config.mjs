@@ -11,13 +11,16 @@ import { join } from "node:path";
  * @param {Profile} profile
  */
 export const stackConfig = (profile) => {
+  // APE_STACK_SLOT (0-6, default 0) moves the test profile to ports and a folder of its own, so two checkouts
+  // (two branches worked on side by side) can each run `npm test` without sharing a database or a port.
+  const slot = profile === "test" ? stackSlot() : 0;
   // Below Linux's ephemeral range (32768-60999), so an outgoing connection can never hold one of our
   // ports while a service restarts.
-  const base = profile === "dev" ? 25300 : 25400;
+  const base = (profile === "dev" ? 25300 : 25400) + slot * 1000;
   // The state folder sits under the system temp dir (world-traversable), because Postgres runs as an
   // unprivileged user when we are root and must reach its data folder; a checkout under /root or a
   // mktemp folder (mode 700) would not be reachable.
-  const stateDir = join(tmpdir(), `ape-stack-${profile}`);
+  const stateDir = join(tmpdir(), `ape-stack-${profile}${slot ? `-${slot}` : ""}`);
   return {
     profile,
     stateDir,
@@ -35,9 +38,16 @@ export const stackConfig = (profile) => {
       // A local-only token: the bridge listens on loopback only, and the value is derived, not secret.
       token: `local-${createHash("sha256").update(`ape-${profile}`).digest("hex").slice(0, 32)}`,
     },
-    api: { port: profile === "dev" ? 8787 : 8797 },
-    web: { port: profile === "dev" ? 8788 : 8798 },
+    api: { port: (profile === "dev" ? 8787 : 8797) + slot * 10, inspectorPort: 9339 + slot },
+    web: { port: (profile === "dev" ? 8788 : 8798) + slot * 10 },
   };
+};
+
+const stackSlot = () => {
+  const raw = process.env.APE_STACK_SLOT ?? "0";
+  const slot = Number(raw);
+  if (!Number.isInteger(slot) || slot < 0 || slot > 6) throw new Error(`APE_STACK_SLOT must be 0-6, not ${raw}`);
+  return slot;
 };
 
 /**
