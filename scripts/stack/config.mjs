@@ -11,7 +11,7 @@ import { join } from "node:path";
  * @param {Profile} profile
  */
 export const stackConfig = (profile) => {
-  // APE_STACK_SLOT (0-6, default 0) moves the test profile to ports and a folder of its own, so two checkouts
+  // APE_STACK_SLOT (0-7, default 0) moves the test profile to ports and a folder of its own, so two checkouts
   // (two branches worked on side by side) can each run `npm test` without sharing a database or a port.
   const slot = profile === "test" ? stackSlot() : 0;
   // Below Linux's ephemeral range (32768-60999), so an outgoing connection can never hold one of our
@@ -46,7 +46,7 @@ export const stackConfig = (profile) => {
 const stackSlot = () => {
   const raw = process.env.APE_STACK_SLOT ?? "0";
   const slot = Number(raw);
-  if (!Number.isInteger(slot) || slot < 0 || slot > 6) throw new Error(`APE_STACK_SLOT must be 0-6, not ${raw}`);
+  if (!Number.isInteger(slot) || slot < 0 || slot > 7) throw new Error(`APE_STACK_SLOT must be 0-7, not ${raw}`);
   return slot;
 };
 
