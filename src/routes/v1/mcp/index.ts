@@ -28,7 +28,7 @@ const JsonRpcMessageSchema = z
     result: z
       .record(z.string(), z.unknown())
       .optional()
-      .openapi({ description: "A response's result (client to server responses only).", example: undefined }),
+      .openapi({ description: "A response's result (client to server responses only).", example: {} }),
     error: z
       .object({
         code: z.number().int().openapi({ description: "The JSON-RPC error code.", example: -32601 }),
@@ -36,7 +36,10 @@ const JsonRpcMessageSchema = z
         data: z.unknown().optional().openapi({ description: "More about it.", example: null }),
       })
       .optional()
-      .openapi({ description: "A response's error (client to server responses only).", example: undefined }),
+      .openapi({
+        description: "A response's error (client to server responses only).",
+        example: { code: -32601, message: "Method not found" },
+      }),
   })
   .refine(
     (message) => message.method !== undefined || (message.id !== undefined && (message.result ?? message.error)),
@@ -65,7 +68,10 @@ const JsonRpcAnswerSchema = z
         data: z.unknown().optional().openapi({ description: "APE's problem details.", example: null }),
       })
       .optional()
-      .openapi({ description: "Set instead of `result` when the method failed.", example: undefined }),
+      .openapi({
+        description: "Set instead of `result` when the method failed.",
+        example: { code: -32002, message: "NOT_FOUND: No research session res_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z." },
+      }),
   })
   .openapi("JsonRpcAnswer", { description: "The JSON-RPC answer to one request." });
 
