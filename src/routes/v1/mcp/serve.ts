@@ -104,9 +104,12 @@ export const serveMcp = async ({
     enableJsonResponse: !streaming,
   });
   await server.connect(transport);
-  // The transport insists on both media types in Accept; which one answers was decided above.
+  // The transport insists on both media types in Accept; which one answers was decided above. It is handed
+  // the body already parsed, so the request it sees has none (nor a length for one).
   const headers = new Headers(request.headers);
   headers.set("accept", "application/json, text/event-stream");
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
   let ended: () => void = () => {};
   const over = new Promise<void>((resolve) => (ended = resolve));
   const finish = async () => {
