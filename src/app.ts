@@ -13,6 +13,7 @@ import { registerDocsRoutes } from "./routes/v1/docs/index.js";
 import { registerDocumentRoutes } from "./routes/v1/documents/index.js";
 import { registerExtractionRoutes } from "./routes/v1/extraction/index.js";
 import { registerHealthRoutes } from "./routes/v1/health/index.js";
+import { registerMcpRoutes } from "./routes/v1/mcp/index.js";
 import { createOpenAiRoutes } from "./routes/v1/openai/index.js";
 import { registerResearchRoutes } from "./routes/v1/research/index.js";
 import { registerUserRoutes } from "./routes/v1/users/index.js";
@@ -80,6 +81,7 @@ export const buildApp = () => {
   registerWebhookRoutes(api);
   registerResearchRoutes(api);
   api.route("/openai", createOpenAiRoutes());
+  registerMcpRoutes(api);
   registerDocsRoutes(api);
 
   root.route(API_BASE, api);

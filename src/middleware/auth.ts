@@ -3,7 +3,7 @@ import { ApiError } from "../lib/errors.js";
 import { authenticateApiKey } from "../services/api-keys/api-keys.js";
 import { verifyAccessToken } from "../services/auth/access-tokens.js";
 import { touchSession } from "../services/auth/sessions.js";
-import type { Caller, RouteScope, ServiceContext } from "../services/context.js";
+import type { ApiKeyScope, Caller, RouteScope, ServiceContext } from "../services/context.js";
 import type { InitVariables } from "./init.js";
 
 const unauthenticated = (detail: string) =>
@@ -61,3 +61,32 @@ export const requireAuth = (scope: RouteScope) =>
     c.var.log.debug("authenticated", { userId: caller.userId, kind: caller.kind });
     await next();
   });
+
+/**
+ * Requires a caller, as {@link requireAuth} does, but of any scope: for a route whose operations each need a
+ * scope of their own (the MCP server's tools), which then check it with {@link assertScope}.
+ * @example
+ * createRoute({ ..., middleware: [requireCaller(), rateLimit("default")] })
+ */
+export const requireCaller = () =>
+  createMiddleware<{ Variables: InitVariables }>(async (c, next) => {
+    const ctx = c.var.ctx;
+    const caller = await resolveCaller(ctx, c.req.header("authorization"), c.req.header("x-api-key"));
+    if (caller.kind === "job") throw new ApiError("INSUFFICIENT_SCOPE", "A job cannot call routes.");
+    ctx.caller = caller;
+    c.var.log.debug("authenticated", { userId: caller.userId, kind: caller.kind });
+    await next();
+  });
+
+/**
+ * Refuses (`INSUFFICIENT_SCOPE`) a caller whose API key lacks `scope`, by the rule {@link requireAuth} applies to
+ * routes: `reads` operations are those a GET route would serve, which a `read` key may also use.
+ * @example
+ * assertScope(ctx.caller, "research", { reads: true });
+ */
+export const assertScope = (caller: Caller | null, scope: ApiKeyScope, options: { reads: boolean }) => {
+  if (!caller) throw unauthenticated("Send `Authorization: Bearer <access token or API key>`, or `x-api-key`.");
+  if (!allows(caller, scope, options.reads ? "GET" : "POST")) {
+    throw new ApiError("INSUFFICIENT_SCOPE", `This needs the \`${scope}\` scope.`);
+  }
+};

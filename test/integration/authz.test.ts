@@ -50,7 +50,8 @@ describe("the authorisation kit over every protected route", () => {
       headers: h.bearer(victim.tokens.access_token),
     });
     // Every scope now has routes, so the narrow key holds one (`code`) and is expected to be refused
-    // everywhere but the code tools, which it may use (they hold no resource of anyone's).
+    // everywhere but the code tools, which it may use (they hold no resource of anyone's), and the MCP server,
+    // which any key may reach: its tools check their scopes one by one (test/integration/mcp.test.ts).
     const narrowKey = await createKey(victim.tokens.access_token, ["code"]);
     const intruder = await h.signUp();
     const victimDocumentText = `victim's document ${crypto.randomUUID()}`;
@@ -120,7 +121,7 @@ describe("the authorisation kit over every protected route", () => {
       {
         name: "a key without the scope",
         headers: h.bearer(narrowKey.key),
-        expect: (op) => (op.path.startsWith("/api/v1/code/") ? [200, 400] : [403]),
+        expect: (op) => (op.path.startsWith("/api/v1/code/") || op.path === "/api/v1/mcp" ? [200, 400] : [403]),
       },
       // Another user, validly signed in: a route on one of the victim's ids answers 404; a /me route acts on
       // the intruder's own account (or refuses the example body's password), which the leak check watches.

@@ -6005,6 +6005,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * MCP server (Streamable HTTP)
+         * @description APE as a Model Context Protocol server over Streamable HTTP, for any MCP client (Claude Desktop, Cursor, VS Code, the OpenAI Agents SDK, the official SDKs): point it at this URL with `Authorization: Bearer <APE API key>`.
+         *
+         *     Tools, with the scope each needs (the scope of its REST route; `get_research` and `get_extraction` also take `read`): `search_documents` (documents), `ask` (chat), `start_research` (research), `get_research` (research), `start_extraction` (extraction), `get_extraction` (extraction), `review_code` (code), `generate_code` (code). Every tool has an input and an output schema (`tools/list`); a failing call is a tool result with `isError` whose text is APE's problem details (`code`, `detail`), never a stack. Calls run the same service verbs as the REST routes, so they are owner-checked, audited, rate limited (each POST counts), budgeted and recorded in usage alike.
+         *
+         *     Resources: `ape://research/{id}` (a completed session's report, Markdown) and `ape://extraction/{id}` (a completed job's rows, CSV), the owner's only.
+         *
+         *     The server is stateless: each POST is answered on its own (no `Mcp-Session-Id`), so `GET` and `DELETE` answer 405. A request is answered as JSON, or as server-sent events when it carries `params._meta.progressToken` and the client accepts `text/event-stream`: research and extraction tools then wait up to `MCP_WAIT_SECONDS` for the queued work, sending `notifications/progress`, before they answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["JsonRpcMessage"];
+                };
+            };
+            responses: {
+                /** @description The answer: JSON, or server-sent events (progress notifications, then the answer). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JsonRpcAnswer"];
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description A notification or response, accepted (no body). */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request is malformed or did not pass validation. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid credentials were sent. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller may not do this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The body is over the size limit. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The body's media type is not accepted. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests; retry after the Retry-After header's seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9264,6 +9375,119 @@ export interface components {
                  */
                 owned_by: string;
             }[];
+        };
+        /** @description The JSON-RPC answer to one request. */
+        JsonRpcAnswer: {
+            /**
+             * @description Always `2.0`.
+             * @example 2.0
+             * @enum {string}
+             */
+            jsonrpc: "2.0";
+            /**
+             * @description The request's id.
+             * @example 1
+             */
+            id: string | number;
+            /**
+             * @description The method's result. For `tools/call`: `structuredContent` (the tool's output schema), `content` (the same as JSON text, and links to resources) and `isError`, which is true when the tool failed and its text is APE's problem details.
+             * @example {
+             *       "structuredContent": {
+             *         "id": "res_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z",
+             *         "status": "running"
+             *       },
+             *       "content": []
+             *     }
+             */
+            result?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Set instead of `result` when the method failed.
+             * @example {
+             *       "code": -32002,
+             *       "message": "NOT_FOUND: No research session res_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z."
+             *     }
+             */
+            error?: {
+                /**
+                 * @description The JSON-RPC error code.
+                 * @example -32002
+                 */
+                code: number;
+                /**
+                 * @description What went wrong.
+                 * @example NOT_FOUND: No research session.
+                 */
+                message: string;
+                /**
+                 * @description APE's problem details.
+                 * @example null
+                 */
+                data?: unknown;
+            };
+        };
+        /** @description One JSON-RPC 2.0 message of the Model Context Protocol (batches are not accepted). */
+        JsonRpcMessage: {
+            /**
+             * @description Always `2.0`.
+             * @example 2.0
+             * @enum {string}
+             */
+            jsonrpc: "2.0";
+            /**
+             * @description The request's id; absent on notifications.
+             * @example 1
+             */
+            id?: string | number;
+            /**
+             * @description The MCP method: `initialize`, `tools/list`, `tools/call`, `resources/list`, `resources/read`, …
+             * @example tools/call
+             */
+            method?: string;
+            /**
+             * @description The method's parameters; `_meta.progressToken` asks for progress notifications.
+             * @example {
+             *       "name": "get_research",
+             *       "arguments": {
+             *         "id": "res_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z"
+             *       }
+             *     }
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description A response's result (client to server responses only).
+             * @example {}
+             */
+            result?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description A response's error (client to server responses only).
+             * @example {
+             *       "code": -32601,
+             *       "message": "Method not found"
+             *     }
+             */
+            error?: {
+                /**
+                 * @description The JSON-RPC error code.
+                 * @example -32601
+                 */
+                code: number;
+                /**
+                 * @description What went wrong.
+                 * @example Method not found
+                 */
+                message: string;
+                /**
+                 * @description More about it.
+                 * @example null
+                 */
+                data?: unknown;
+            };
         };
     };
     responses: never;
