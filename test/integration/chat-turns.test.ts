@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { conversations, messages, usageRecords } from "../../src/db/schema/index.js";
-import type { ConversationRoom } from "../../workers/conversation-room.js";
+import type { ConversationRoom } from "../../src/services/chat/conversation-room.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
 
