@@ -453,7 +453,8 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     }
     this.live.delete(turnId);
     if (this.runner?.turnId === turnId) this.runner.release();
-    void this.ctx.storage.setAlarm(Date.now() + REPLAY_MS);
+    // Not awaited (finish runs inside synchronous steps); an instance that is going away may refuse it.
+    this.ctx.storage.setAlarm(Date.now() + REPLAY_MS).catch(() => undefined);
   }
 
   /**
