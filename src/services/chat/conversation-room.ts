@@ -20,17 +20,13 @@ import type {
   TurnProblem,
 } from "./room-types.js";
 import { problemOf, runTurn } from "./turn.js";
+import { TurnLog } from "./turn-log.js";
 
 // While a turn runs the room wakes itself this often: the alarm keeps the object alive, writes what the turn
 // streamed so far, and, in an instance that no longer runs the turn (evicted or crashed), fails it.
 const HEARTBEAT_MS = 10_000;
 // How long a finished turn's events stay for replay (a client that reconnects late still gets the ending).
 const REPLAY_MS = 15 * 60_000;
-// Streamed events are written to SQLite once this many wait, or this long after the last write (and all of
-// them when the turn ends): every storage write holds the object's outgoing messages until it is durable,
-// which per token would delay every delta.
-const PERSIST_EVERY = 32;
-const PERSIST_EVERY_MS = 1_000;
 // How long a cancel waits for the turn to store its partial answer, so the next send is accepted at once.
 const CANCEL_WAIT_MS = 5_000;
 
@@ -38,10 +34,6 @@ const INTERRUPTED = {
   code: "TURN_INTERRUPTED",
   message: "The answer stopped when the server running it went away; send the message again (retry: true).",
 };
-
-const encoder = new TextEncoder();
-const sse = (turnId: string, seq: number, name: string, data: string) =>
-  encoder.encode(`id: ${turnId}.${seq}\nevent: ${name}\ndata: ${data}\n\n`);
 
 type TurnRow = { turn_id: string; status: string; started_at: number; cancel_requested: number };
 
@@ -83,15 +75,13 @@ const refused = (problem: TurnProblem): SendResult => ({ ok: false, problem });
  * (`invalidate`) whenever it may be out of date.
  */
 export class ConversationRoom extends DurableObject<RawEnv> {
-  private readonly live = new Map<string, Set<ReadableStreamDefaultController<Uint8Array>>>();
-  /** The running turn's events, in order, and how many of them are already in SQLite. */
-  private readonly buffers = new Map<string, { seq: number; name: string; data: string }[]>();
-  private readonly written = new Map<string, { count: number; at: number }>();
+  private readonly log: TurnLog;
   private runner: Runner | null = null;
   private reaping: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: RawEnv) {
     super(ctx, env);
+    this.log = new TurnLog(ctx.storage.sql);
     this.createTables();
   }
 
@@ -100,9 +90,6 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       CREATE TABLE IF NOT EXISTS turns (
         turn_id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at INTEGER NOT NULL,
         ended_at INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0, active_at INTEGER);
-      CREATE TABLE IF NOT EXISTS events (
-        turn_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL,
-        PRIMARY KEY (turn_id, seq));
       CREATE TABLE IF NOT EXISTS conversation (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS history (id TEXT PRIMARY KEY, role TEXT NOT NULL, content TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS turn_records (turn_id TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -198,9 +185,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   }
 
   private forget(turnId: string) {
-    this.buffers.delete(turnId);
-    this.written.delete(turnId);
-    this.ctx.storage.sql.exec("DELETE FROM events WHERE turn_id = ?", turnId);
+    this.log.forget(turnId);
     this.ctx.storage.sql.exec("DELETE FROM turns WHERE turn_id = ?", turnId);
     this.ctx.storage.sql.exec("DELETE FROM turn_records WHERE turn_id = ?", turnId);
   }
@@ -362,81 +347,12 @@ export class ConversationRoom extends DurableObject<RawEnv> {
 
   /** Hands events of the running turn to its followers at once and keeps them for resuming. */
   private emit(turnId: string, events: RoomEvent[]) {
-    if (this.running()?.turn_id !== turnId) return;
-    const buffer = this.bufferOf(turnId);
-    const followers = this.live.get(turnId);
-    for (const event of events) {
-      const stored = {
-        seq: (buffer.at(-1)?.seq ?? this.persistedSeq(turnId)) + 1,
-        name: event.name,
-        data: JSON.stringify(event.data),
-      };
-      buffer.push(stored);
-      const bytes = sse(turnId, stored.seq, stored.name, stored.data);
-      for (const controller of followers ?? []) {
-        try {
-          controller.enqueue(bytes);
-        } catch {
-          followers?.delete(controller);
-        }
-      }
-    }
-    const written = this.written.get(turnId) ?? { count: 0, at: 0 };
-    if (buffer.length - written.count >= PERSIST_EVERY || Date.now() - written.at >= PERSIST_EVERY_MS) {
-      this.persist(turnId);
-    }
-  }
-
-  /** The running turn's events in memory (all of them since it began, persisted or not). */
-  private bufferOf(turnId: string) {
-    let buffer = this.buffers.get(turnId);
-    if (!buffer) {
-      buffer = this.storedEvents(turnId, 0);
-      this.buffers.set(turnId, buffer);
-      this.written.set(turnId, { count: buffer.length, at: Date.now() });
-    }
-    return buffer;
-  }
-
-  private persistedSeq(turnId: string) {
-    const [last] = this.ctx.storage.sql
-      .exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events WHERE turn_id = ?", turnId)
-      .toArray();
-    return last?.seq ?? 0;
-  }
-
-  private storedEvents(turnId: string, afterSeq: number) {
-    return this.ctx.storage.sql
-      .exec<{ seq: number; name: string; data: string }>(
-        "SELECT seq, name, data FROM events WHERE turn_id = ? AND seq > ? ORDER BY seq",
-        turnId,
-        afterSeq,
-      )
-      .toArray();
-  }
-
-  /** Writes the buffered events not yet in SQLite. */
-  private persist(turnId: string) {
-    const buffer = this.buffers.get(turnId) ?? [];
-    const from = this.written.get(turnId)?.count ?? 0;
-    for (const event of buffer.slice(from)) {
-      this.ctx.storage.sql.exec(
-        "INSERT OR IGNORE INTO events (turn_id, seq, name, data) VALUES (?, ?, ?, ?)",
-        turnId,
-        event.seq,
-        event.name,
-        event.data,
-      );
-    }
-    this.written.set(turnId, { count: buffer.length, at: Date.now() });
+    if (this.running()?.turn_id === turnId) this.log.emit(turnId, events);
   }
 
   /** Ends a turn: releases the lock, ends live streams, keeps the events for replay a while. */
   private finish(turnId: string, status: "complete" | "cancelled" | "failed", answer?: RoomMessage) {
     if (answer && this.conversation()) this.addToHistory(answer);
-    this.persist(turnId);
-    this.buffers.delete(turnId);
-    this.written.delete(turnId);
     this.ctx.storage.sql.exec(
       "UPDATE turns SET status = ?, ended_at = ? WHERE turn_id = ? AND status = 'running'",
       status,
@@ -444,14 +360,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       turnId,
     );
     this.ctx.storage.sql.exec("DELETE FROM turn_records WHERE turn_id = ?", turnId);
-    for (const controller of this.live.get(turnId) ?? []) {
-      try {
-        controller.close();
-      } catch {
-        // already closed by its reader
-      }
-    }
-    this.live.delete(turnId);
+    this.log.close(turnId);
     if (this.runner?.turnId === turnId) this.runner.release();
     // Not awaited (finish runs inside synchronous steps); an instance that is going away may refuse it.
     this.ctx.storage.setAlarm(Date.now() + REPLAY_MS).catch(() => undefined);
@@ -475,9 +384,10 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       .exec<{ data: string }>("SELECT data FROM turn_records WHERE turn_id = ?", turn.turn_id)
       .toArray();
     const record = row ? (JSON.parse(row.data) as TurnRecord) : null;
-    const text = this.bufferOf(turn.turn_id)
+    const text = this.log
+      .events(turn.turn_id)
       .filter((event) => event.name === "delta")
-      .map((event) => (JSON.parse(event.data) as { text: string }).text)
+      .map((event) => (event.data as { text: string }).text)
       .join("");
     let messageId: string | null = null;
     if (record) {
@@ -542,29 +452,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       ? this.ctx.storage.sql.exec<TurnRow>("SELECT * FROM turns WHERE turn_id = ?", turnId).toArray()
       : this.ctx.storage.sql.exec<TurnRow>("SELECT * FROM turns ORDER BY started_at DESC LIMIT 1").toArray();
     if (!turn) return null;
-    const buffered = this.buffers.get(turn.turn_id);
-    const stored = buffered
-      ? buffered.filter((event) => event.seq > afterSeq)
-      : this.storedEvents(turn.turn_id, afterSeq);
-    const live = this.live;
-    let registered: ReadableStreamDefaultController<Uint8Array> | null = null;
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        // Replay and registration happen in one synchronous step, so no event falls between them.
-        for (const event of stored) controller.enqueue(sse(turn.turn_id, event.seq, event.name, event.data));
-        if (turn.status !== "running") {
-          controller.close();
-          return;
-        }
-        registered = controller;
-        const set = live.get(turn.turn_id) ?? new Set();
-        set.add(controller);
-        live.set(turn.turn_id, set);
-      },
-      cancel() {
-        if (registered) live.get(turn.turn_id)?.delete(registered);
-      },
-    });
+    const stream = this.log.follow(turn.turn_id, afterSeq, turn.status === "running");
     // No follower waits on a stream that nothing feeds: a turn whose runner is gone ends now, with an error.
     if (turn.status === "running" && this.orphan()?.turn_id === turn.turn_id) void this.reapOrphan();
     return stream;
@@ -582,12 +470,12 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       runner.abort.abort();
       await runner.ended;
     }
-    for (const [turnId] of this.live) this.finish(turnId, "cancelled");
+    for (const turnId of this.log.turns()) this.finish(turnId, "cancelled");
     await this.ctx.storage.deleteAlarm();
-    this.buffers.clear();
-    this.written.clear();
+    this.log.clear();
     await this.ctx.storage.deleteAll();
     // The object lives on in memory for a while; a later call must find its (empty) tables.
+    this.log.createTable();
     this.createTables();
   }
 
@@ -606,7 +494,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     const running = this.running();
     if (running) {
       if (this.runner?.turnId === running.turn_id) {
-        this.persist(running.turn_id);
+        this.log.persist(running.turn_id);
         await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       } else {
         await this.reapOrphan();
