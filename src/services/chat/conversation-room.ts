@@ -306,7 +306,10 @@ export class ConversationRoom extends DurableObject<RawEnv> {
         turnId,
         JSON.stringify(record),
       );
-      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+      // Not awaited: the write is held to the object's output gate like every other, so the turn need not wait.
+      this.ctx.storage
+        .setAlarm(Date.now() + HEARTBEAT_MS)
+        .catch((error) => ctx.log.error("chat turn heartbeat not set", { error }));
       this.emit(turnId, [
         {
           name: "message",
