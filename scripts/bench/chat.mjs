@@ -1,10 +1,10 @@
 // Chat latency, measured end to end through `wrangler dev` on the test stack against the local
 // OpenAI-compatible fake, which streams with a fixed delay between tokens: `npm run bench:chat`.
 // In one run, interleaved: time to first token straight from the fake versus through APE's chat SSE (user
-// message stored, turn lock taken, context built, the model's first delta relayed through the conversation's
-// Durable Object), p50 and p99, beside `GET /health` through the same runtime (APE's own share is APE minus
-// direct minus /health); then the full-turn latency of a JSON turn with 50 messages of history,
-// beside the same 50-message request sent straight to the fake.
+// message stored, turn lock taken, context built, the model called and its first delta streamed by the
+// conversation's Durable Object, which runs the turn), beside `GET /health` through the same runtime (APE's
+// own share is APE minus direct minus /health), p50 and p99; then the full-turn latency of a JSON turn with
+// 50 messages of history, beside the same 50-message request sent straight to the fake.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";

@@ -35,7 +35,7 @@ const INTERRUPTED = {
   message: "The answer stopped when the server running it went away; send the message again (retry: true).",
 };
 
-type TurnRow = { turn_id: string; status: string; started_at: number; cancel_requested: number };
+type TurnRow = { turn_id: string; status: string; started_at: number };
 
 /** What the alarm needs to fail a turn whose runner is gone: kept in storage when the turn begins. */
 type TurnRecord = {
@@ -89,7 +89,9 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     this.ctx.storage.sql.exec(`
       CREATE TABLE IF NOT EXISTS turns (
         turn_id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at INTEGER NOT NULL,
-        ended_at INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0, active_at INTEGER);
+        ended_at INTEGER,
+        -- Read by no code since turns run in the room (kept: rooms made before hold tables with them).
+        cancel_requested INTEGER NOT NULL DEFAULT 0, active_at INTEGER);
       CREATE TABLE IF NOT EXISTS conversation (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS history (id TEXT PRIMARY KEY, role TEXT NOT NULL, content TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS turn_records (turn_id TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -432,7 +434,6 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   async cancel(): Promise<{ turnId: string | null }> {
     const running = this.running();
     if (!running) return { turnId: null };
-    this.ctx.storage.sql.exec("UPDATE turns SET cancel_requested = 1 WHERE turn_id = ?", running.turn_id);
     const runner = this.runner;
     if (runner?.turnId === running.turn_id) {
       runner.abort.abort();
