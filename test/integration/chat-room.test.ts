@@ -20,6 +20,8 @@ const roomOf = (id: string) => {
 };
 
 const REPLY = "one two three four five six seven eight nine ten eleven twelve";
+// Long enough (at 100-250 ms a word) that the turn is still running whatever a loaded machine delays.
+const LONG_REPLY = Array.from({ length: 40 }, (_, i) => `word${i + 1}`).join(" ");
 
 const setUp = async () => {
   const fakes = llmFakes();
@@ -44,8 +46,8 @@ const count = (name: string, n: number) => (events: SseEvent[]) => events.filter
 describe("a turn the room runs", () => {
   it("goes on after the client leaves: the Worker is done at once, and the whole answer is stored", async () => {
     const { fakes, sendStream, follow, stored, room } = await setUp();
-    await fakes.scriptGroq({ reply: REPLY, chunkDelayMs: 150 });
-    const { response, settled } = await sendStream("count to twelve");
+    await fakes.scriptGroq({ reply: LONG_REPLY, chunkDelayMs: 100 });
+    const { response, settled } = await sendStream("count to forty");
     const seen = await readEvents(response, count("delta", 2));
     // The client is gone after two deltas. The Worker's part of the send (its waitUntil included) is over...
     await settled();
@@ -54,12 +56,12 @@ describe("a turn the room runs", () => {
     expect((await stored()).map((row) => row.role)).toEqual(["user"]);
     const rest = await readEvents(await follow({ "last-event-id": seen.at(-1)?.id ?? "" }));
     expect(rest.at(-1)?.event).toBe("done");
-    expect(deltas(seen) + deltas(rest)).toBe(REPLY);
+    expect(deltas(seen) + deltas(rest)).toBe(LONG_REPLY);
     await room.idle();
     const rows = await stored();
     expect(rows.map((row) => [row.role, row.content, row.status])).toEqual([
-      ["user", "count to twelve", "complete"],
-      ["assistant", REPLY, "complete"],
+      ["user", "count to forty", "complete"],
+      ["assistant", LONG_REPLY, "complete"],
     ]);
     expect(await room.runningTurn()).toEqual({ turnId: null });
   });
@@ -75,6 +77,8 @@ describe("a turn the room runs", () => {
     const cancelled = await call(`${base}/cancel`, { method: "POST" });
     expect(await cancelled.json()).toMatchObject({ cancelled: true });
     const events = await reading;
+    // Not a speed claim: the provider would hold the answer back for 20 s, and a cancel read only at the next
+    // token would wait all of it.
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(events.at(-1)?.event).toBe("done");
     expect(events.at(-1)?.data).toMatchObject({ message: { status: "cancelled" } });
@@ -90,7 +94,7 @@ describe("a turn the room runs", () => {
 
   it("fails a turn by alarm when its runner is gone: the partial text is kept, the lock released", async () => {
     const { fakes, id, base, call, sendStream, follow, stored, room } = await setUp();
-    await fakes.scriptGroq({ reply: REPLY, chunkDelayMs: 250 });
+    await fakes.scriptGroq({ reply: LONG_REPLY, chunkDelayMs: 250 });
     const { response } = await sendStream("long one");
     // Past the room's periodic write of streamed events (a second), then the instance dies.
     const seen = await readEvents(response, count("delta", 7));
@@ -107,8 +111,8 @@ describe("a turn the room runs", () => {
     ]);
     const partial = rows[1]?.content ?? "";
     expect(partial.length).toBeGreaterThan(0);
-    expect(REPLY.startsWith(partial)).toBe(true);
-    expect(partial).not.toBe(REPLY);
+    expect(LONG_REPLY.startsWith(partial)).toBe(true);
+    expect(partial).not.toBe(LONG_REPLY);
     expect(rows[1]?.error?.code).toBe("TURN_INTERRUPTED");
     // A follower now gets the turn's ending: a last `error` naming the stored message.
     const replay = await readEvents(await follow());
