@@ -95,6 +95,7 @@ export class ConversationRoom extends DurableObject<RawEnv> {
       CREATE TABLE IF NOT EXISTS conversation (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS history (id TEXT PRIMARY KEY, role TEXT NOT NULL, content TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS turn_records (turn_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+      -- Written only where ENVIRONMENT=test: the last send's settings, for the alarm (see room-settings.ts).
       CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
     `);
   }
