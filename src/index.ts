@@ -3,7 +3,7 @@ import { runScheduled } from "../workers/scheduled.js";
 import { buildApp } from "./app.js";
 import type { RawEnv } from "./env.js";
 
-export { ConversationRoom } from "../workers/conversation-room.js";
+export { ConversationRoom } from "./services/chat/conversation-room.js";
 
 // Built once per isolate: routes are static, and per-request state lives in the context.
 const { root } = buildApp();

@@ -1,9 +1,10 @@
 // Chat latency, measured end to end through `wrangler dev` on the test stack against the local
 // OpenAI-compatible fake, which streams with a fixed delay between tokens: `npm run bench:chat`.
 // In one run, interleaved: time to first token straight from the fake versus through APE's chat SSE (user
-// message stored, turn lock taken, context built, the model's first delta relayed through the conversation's
-// Durable Object), p50 and p99; then the full-turn latency of a JSON turn with 50 messages of history,
-// beside the same 50-message request sent straight to the fake.
+// message stored, turn lock taken, context built, the model called and its first delta streamed by the
+// conversation's Durable Object, which runs the turn), beside `GET /health` through the same runtime (APE's
+// own share is APE minus direct minus /health), p50 and p99; then the full-turn latency of a JSON turn with
+// 50 messages of history, beside the same 50-message request sent straight to the fake.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -69,10 +70,17 @@ for (let i = 0; i < 10; i++) {
   await firstToken(() => direct([]), /"content":"[^"]/);
   await firstToken(viaApe, /event: delta/);
 }
-const ttft = { direct: [], ape: [] };
+/** Time to a whole `GET /health` answer: the runtime's hop alone, which APE's own share leaves out. */
+const health = async () => {
+  const started = performance.now();
+  await (await fetch(`${base}/health`)).arrayBuffer();
+  return performance.now() - started;
+};
+const ttft = { direct: [], ape: [], health: [] };
 for (let i = 0; i < Number(values.turns); i++) {
   ttft.direct.push((await firstToken(() => direct([]), /"content":"[^"]/)).ttft);
   ttft.ape.push((await firstToken(viaApe, /event: delta/)).ttft);
+  ttft.health.push(await health());
 }
 
 // Full turns with 50 messages of history: each sample in a conversation seeded with 25 exchanges.
@@ -118,7 +126,13 @@ console.log(`${"".padEnd(52)}${"p50".padStart(10)}${"p99".padStart(10)}`);
 console.log(`time to first token, n=${ttft.direct.length} each (fake: ${tokenDelay} ms between tokens)`);
 row("  straight to the fake (baseline)", ttft.direct);
 row("  through APE's chat SSE", ttft.ape);
-added("  added by APE", ttft.ape, ttft.direct);
+row("  GET /health through the same runtime", ttft.health);
+added("  added by APE and the runtime (APE minus direct)", ttft.ape, ttft.direct);
+console.log(
+  `${"  APE's own share (APE minus direct minus /health)".padEnd(52)}${[50, 99]
+    .map((p) => ms(percentile(ttft.ape, p) - percentile(ttft.direct, p) - percentile(ttft.health, p)))
+    .join("")}`,
+);
 console.log(`full turn with 50 messages of history, n=${full.direct.length} each`);
 row("  straight to the fake, streamed to its end", full.direct);
 row("  through APE, JSON turn (stored, answered, stored)", full.ape);

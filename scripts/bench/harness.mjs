@@ -2,11 +2,12 @@
 // for the run, a JSON POST, a fresh account, and percentiles.
 import { randomBytes } from "node:crypto";
 import { applyMigrations } from "../migrate.mjs";
+import { stackSlot } from "../stack/config.mjs";
 import { stackUp } from "../stack/index.mjs";
 import { startWranglerDev } from "../wrangler-dev.mjs";
 
 /**
- * Starts the test stack and APE on :8796 with `settings` added (provider settings, say).
+ * Starts the test stack and APE on :8796 (+10 per APE_STACK_SLOT) with `settings` added (provider settings, say).
  * @param {Record<string, string>} [settings]
  */
 export const startBenchApe = async (settings = {}) => {
@@ -14,8 +15,9 @@ export const startBenchApe = async (settings = {}) => {
   await applyMigrations(stack.DIRECT_DATABASE_URL);
   const server = await startWranglerDev({
     name: "bench",
-    port: 8796,
-    inspectorPort: 9338,
+    // Moved by APE_STACK_SLOT like the test stack, so benchmarks of two checkouts can run side by side.
+    port: 8796 + stackSlot() * 10,
+    inspectorPort: 9350 + stackSlot(),
     settings: {
       ENVIRONMENT: "test",
       LOG_LEVEL: "error",

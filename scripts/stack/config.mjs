@@ -43,7 +43,7 @@ export const stackConfig = (profile) => {
   };
 };
 
-const stackSlot = () => {
+export const stackSlot = () => {
   const raw = process.env.APE_STACK_SLOT ?? "0";
   const slot = Number(raw);
   if (!Number.isInteger(slot) || slot < 0 || slot > 7) throw new Error(`APE_STACK_SLOT must be 0-7, not ${raw}`);

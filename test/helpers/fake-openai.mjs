@@ -414,7 +414,13 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunk
     const { body, invalidJson } = control.parseJson(raw);
     const headers = { ...request.headers };
     if (headers.authorization !== undefined) headers.authorization = "Bearer [redacted]";
-    received.push({ method: request.method ?? "GET", path: pathname, headers, body });
+    /** @type {Record<string, unknown>} */
+    const entry = { method: request.method ?? "GET", path: pathname, headers, body };
+    received.push(entry);
+    // A client that goes away before the answer ended (an aborted call) is on the record: tests check it.
+    response.on("close", () => {
+      if (!response.writableEnded) entry.closedByClient = true;
+    });
 
     const authorization = request.headers.authorization ?? "";
     if (!/^Bearer \S+/i.test(authorization)) {

@@ -50,7 +50,11 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
   // limits of one test file never touch another's. The address is only a header value; nothing is sent to it.
   const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
   const ip = `10.${a}.${b}.${c}`;
-  const request = async (path: string, init: RequestInit = {}, envOverrides: Record<string, unknown> = {}) => {
+  /**
+   * Calls the app with an execution context of its own: the response, and `settled`, which resolves when the
+   * Worker's after-response work (`waitUntil`) is done.
+   */
+  const dispatch = async (path: string, init: RequestInit = {}, envOverrides: Record<string, unknown> = {}) => {
     const ctx = createExecutionContext();
     const headers = new Headers(init.headers);
     if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", ip);
@@ -59,13 +63,17 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
       { ...testEnv, ...envOverrides },
       ctx,
     );
+    return { response, settled: () => waitOnExecutionContext(ctx) };
+  };
+  const request = async (path: string, init: RequestInit = {}, envOverrides: Record<string, unknown> = {}) => {
+    const { response, settled: settle } = await dispatch(path, init, envOverrides);
     // A streamed answer does its after-response work (usage, clean-up) once the stream ends, which is when
     // the test has read it: wait for that in settled(), not here.
     if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
-      pending.push(waitOnExecutionContext(ctx));
+      pending.push(settle());
       return response;
     }
-    await waitOnExecutionContext(ctx);
+    await settle();
     return response;
   };
   const pending: Promise<unknown>[] = [];
@@ -106,7 +114,7 @@ export const createHarness = async (overrides: Record<string, unknown> = {}) => 
    */
   const runJobs = (options: Parameters<typeof queues.drain>[1] & { env?: Record<string, unknown> } = {}) =>
     queues.drain({ ...testEnv, ...options.env }, options);
-  return { env: testEnv, databaseUrl, ip, request, settled, json, bearer, signUp, withDb, queues, runJobs };
+  return { env: testEnv, databaseUrl, ip, dispatch, request, settled, json, bearer, signUp, withDb, queues, runJobs };
 };
 
 /** Asserts nothing by itself: reads a problem+json body with its content type, for expectations. */

@@ -5,7 +5,13 @@
 import { inject } from "vitest";
 
 type Scripted = Record<string, unknown>;
-export type ReceivedByOpenAi = { method: string; path: string; body: { model?: string; stream?: boolean } | null };
+export type ReceivedByOpenAi = {
+  method: string;
+  path: string;
+  body: { model?: string; stream?: boolean } | null;
+  /** Set when the client closed the connection before the answer ended. */
+  closedByClient?: boolean;
+};
 export type ReceivedByBedrock = { path: string; operation: string; modelId: string };
 
 /**

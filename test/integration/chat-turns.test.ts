@@ -2,9 +2,10 @@ import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { conversations, messages, usageRecords } from "../../src/db/schema/index.js";
-import type { ConversationRoom } from "../../workers/conversation-room.js";
+import type { ConversationRoom } from "../../src/services/chat/conversation-room.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
+import { deltas, readEvents } from "../helpers/sse-events.js";
 
 // Chat turns end to end inside workerd: the API, the ConversationRoom Durable Object (turn lock, event
 // buffer, resume), Postgres, and providers played by the wire fakes.
@@ -13,40 +14,6 @@ beforeAll(async () => {
   // Each test signs up a user of its own: more than the per-address sign-up limit allows in a minute.
   h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
 });
-
-type SseEvent = { id: string; event: string; data: unknown };
-
-/** Reads server-sent events from a response, optionally stopping (and dropping the connection) early. */
-const readEvents = async (res: Response, stopAfter?: (events: SseEvent[]) => boolean) => {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf("\n\n");
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const field = (name: string) => block.match(new RegExp(`^${name}: (.*)$`, "m"))?.[1] ?? "";
-      events.push({ id: field("id"), event: field("event"), data: JSON.parse(field("data") || "null") });
-      end = buffer.indexOf("\n\n");
-    }
-    if (stopAfter?.(events)) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return events;
-};
-
-const deltas = (events: SseEvent[]) =>
-  events
-    .filter((e) => e.event === "delta")
-    .map((e) => (e.data as { text: string }).text)
-    .join("");
 
 const setUp = async (settings: Record<string, string>, conversation: Record<string, unknown> = {}) => {
   const user = await h.signUp();
@@ -60,7 +27,14 @@ const setUp = async (settings: Record<string, string>, conversation: Record<stri
     call(`/api/v1/chat/conversations/${id}/messages`, h.json("POST", body, headers));
   const stored = () =>
     h.withDb((db) => db.select().from(messages).where(eq(messages.conversationId, id)).orderBy(messages.id));
-  return { user, id, call, send, stored };
+  /** Waits until the room's turn and its after-work (usage rows, the title) are done. */
+  const idle = () => roomOf(id).idle();
+  return { user, id, call, send, stored, idle };
+};
+
+const roomOf = (id: string) => {
+  const namespace = env.CONVERSATION_ROOM as unknown as DurableObjectNamespace<ConversationRoom>;
+  return namespace.get(namespace.idFromName(id));
 };
 
 describe("a chat turn", () => {
@@ -139,7 +113,7 @@ describe("a chat turn", () => {
 
   it("cancels mid-stream: the partial answer is kept as cancelled and its usage is recorded", async () => {
     const fakes = llmFakes();
-    const { id, user, call, send, stored } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }));
+    const { id, user, call, send, stored, idle } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }));
     await fakes.scriptGroq({ reply: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12", chunkDelayMs: 150 });
     const res = await send({ content: "go", stream: true });
     const events = await readEvents(res, (seen) => {
@@ -149,6 +123,7 @@ describe("a chat turn", () => {
       return false;
     });
     await h.settled();
+    await idle();
     expect(events.at(-1)?.event).toBe("done");
     const [, assistant] = await stored();
     expect(assistant?.status).toBe("cancelled");
@@ -276,10 +251,12 @@ describe("the context window", () => {
 describe("titles and deletion", () => {
   it("names an untitled conversation after its first exchange", async () => {
     const fakes = llmFakes();
-    const { id, send } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }), { title: undefined });
+    const { id, send, idle } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }), { title: undefined });
     await fakes.scriptGroq({ reply: "Sure, here is a plan." });
     await fakes.scriptGroq({ reply: '"Weekend In Rome."' });
     await send({ content: "plan a weekend in Rome" });
+    // The title is made after the answer, in the room.
+    await idle();
     const [row] = await h.withDb((db) => db.select().from(conversations).where(eq(conversations.id, id)));
     expect(row?.title).toBe("Weekend In Rome");
   });
@@ -288,8 +265,7 @@ describe("titles and deletion", () => {
     const fakes = llmFakes();
     const { id, call, send } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "groq" }));
     await send({ content: "remember this" });
-    const namespace = env.CONVERSATION_ROOM as unknown as DurableObjectNamespace<ConversationRoom>;
-    const room = namespace.get(namespace.idFromName(id));
+    const room = roomOf(id);
     expect(await room.stats()).toMatchObject({ turns: 1, messages: 2 });
     expect((await call(`/api/v1/chat/conversations/${id}`, { method: "DELETE" })).status).toBe(204);
     expect(await room.stats()).toEqual({ turns: 0, events: 0, messages: 0 });

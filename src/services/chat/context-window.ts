@@ -1,6 +1,14 @@
+import { eq } from "drizzle-orm";
+import { conversations } from "../../db/schema/index.js";
 import { ApiError } from "../../lib/errors.js";
 import { estimateTokens } from "../../llm/models.js";
+import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
+import { configuredProviders } from "../../llm/providers/index.js";
+import { resolveCandidates } from "../../llm/router.js";
 import type { ChatMessage } from "../../llm/types.js";
+import type { ServiceContext } from "../context.js";
+import { completeForCaller } from "../llm/call-model.js";
+import type { RoomConversation, TurnConversation } from "./room-types.js";
 
 /** A stored message that may go into a model's context. */
 export type HistoryMessage = { id: string; role: "user" | "assistant"; content: string };
@@ -95,4 +103,117 @@ export const planWindow = (options: {
       messages_summarised: overflow.length,
     },
   };
+};
+
+/** The smallest window among the models a spec may route to: fallback must never overflow. */
+const windowOf = (ctx: ServiceContext, model: string) => {
+  const candidates = resolveCandidates(configuredProviders(ctx.env), model);
+  const smallest = candidates.reduce((min, candidate) =>
+    candidate.model.contextWindow < min.model.contextWindow ? candidate : min,
+  );
+  return {
+    windowTokens: smallest.model.contextWindow,
+    replyTokens: replyBudget(smallest.model.contextWindow, smallest.model.maxOutputTokens),
+  };
+};
+
+/**
+ * The size check before anything is stored: a message that cannot fit any window is refused up front.
+ * @example
+ * assertFits(ctx, conversation, "auto", content);
+ */
+export const assertFits = (ctx: ServiceContext, conversation: TurnConversation, model: string, content: string) => {
+  const { windowTokens, replyTokens } = windowOf(ctx, model);
+  planWindow({
+    windowTokens,
+    replyTokens,
+    systemPrompt: conversation.systemPrompt,
+    summary: null,
+    history: [{ id: "new", role: "user", content }],
+  });
+};
+
+const SUMMARY_SYSTEM = [
+  "You keep a running summary of a conversation between a user and an assistant, so it can go on after older turns are dropped.",
+  "Keep every fact, name, number, decision, open question and preference; drop pleasantries. Write plain prose, at most 200 words.",
+  untrustedDataRule("previous_summary", "turns"),
+].join(" ");
+
+/** Where a new summary goes besides Postgres: the room's copy of the conversation. */
+type CopyUpdate = (changes: Partial<Omit<RoomConversation, "ownerId">>) => void;
+
+/** Folds turns that no longer fit into the conversation's summary (fast tier), stored for the next turns. */
+const summarise = async (
+  ctx: ServiceContext,
+  conversation: TurnConversation,
+  overflow: HistoryMessage[],
+  updateCopy: CopyUpdate,
+) => {
+  const transcript = overflow.map((message) => `${message.role}: ${message.content}`).join("\n\n");
+  const answer = await completeForCaller({
+    ctx,
+    call: {
+      service: "chat",
+      model: "fast",
+      apeSystemPrompts: true,
+      request: {
+        messages: [
+          { role: "system", content: SUMMARY_SYSTEM },
+          {
+            role: "user",
+            content: [
+              conversation.summary ? untrusted("previous_summary", conversation.summary) : "",
+              untrusted("turns", transcript),
+              "Write the updated summary.",
+            ]
+              .filter(Boolean)
+              .join("\n\n"),
+          },
+        ],
+        temperature: 0,
+        maxTokens: 400,
+      },
+    },
+  });
+  const through = overflow.at(-1)?.id ?? conversation.summaryThrough;
+  await ctx.db
+    .update(conversations)
+    .set({ summary: answer.text, summaryThrough: through })
+    .where(eq(conversations.id, conversation.id));
+  updateCopy({ summary: answer.text, summaryThrough: through });
+  return { ...conversation, summary: answer.text, summaryThrough: through };
+};
+
+/**
+ * The model's messages for a turn, summarising older turns first when they no longer fit (the new summary
+ * goes to Postgres and, through `updateCopy`, to the room's copy). `reservedTokens` keeps room for what the
+ * turn adds after planning (a grounded turn's passages).
+ * @example
+ * const window = await buildContext({ ctx, conversation, model, history, updateCopy });
+ */
+export const buildContext = async (options: {
+  ctx: ServiceContext;
+  conversation: TurnConversation;
+  model: string;
+  history: HistoryMessage[];
+  reservedTokens?: number;
+  updateCopy: CopyUpdate;
+}) => {
+  const { ctx, model } = options;
+  const { windowTokens: fullWindow, replyTokens } = windowOf(ctx, model);
+  const windowTokens = Math.max(fullWindow - (options.reservedTokens ?? 0), replyTokens + 1);
+  let current = options.conversation;
+  const through = current.summaryThrough;
+  let history = through ? options.history.filter((message) => message.id > through) : options.history;
+  const plan = () =>
+    planWindow({ windowTokens, replyTokens, systemPrompt: current.systemPrompt, summary: current.summary, history });
+  let window = plan();
+  if (window.overflow.length > 0) {
+    const folded = window.overflow.length;
+    current = await summarise(ctx, current, window.overflow, options.updateCopy);
+    history = history.slice(folded);
+    const replanned = plan();
+    window = { ...replanned, report: { ...replanned.report, messages_summarised: folded } };
+  }
+  return { ...window, replyTokens };
 };

@@ -14,7 +14,7 @@ export const cancelRoute = createRoute({
   tags: ["chat"],
   summary: "Cancel the running turn",
   description:
-    "Stops the model call of the running turn. The partial answer is kept with status `cancelled`, and the tokens spent are recorded. `cancelled: false` when no turn was running.",
+    "Stops the model call of the running turn at once, before or after its first token. Answers once the partial answer is stored with status `cancelled` (the tokens spent are recorded), so the next message can be sent right away. `cancelled: false` when no turn was running.",
   security: sessionOrApiKey,
   middleware: [requireAuth("chat"), rateLimit("default")] as const,
   request: { params: ConversationParamsSchema },

@@ -48,8 +48,7 @@ export const registerSendMessage = (app: App) =>
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const wantsStream = body.stream === true || (c.req.header("accept") ?? "").includes("text/event-stream");
-    const turn = await startTurn({ ctx, conversationId: id, input: body });
-    if (!wantsStream) return c.json(await turn.done, 200);
-    const stream = await turn.events();
-    return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, "x-request-id": ctx.requestId } });
+    const turn = await startTurn({ ctx, conversationId: id, input: body, stream: wantsStream });
+    if ("answer" in turn) return c.json(turn.answer, 200);
+    return new Response(turn.stream, { status: 200, headers: { ...SSE_HEADERS, "x-request-id": ctx.requestId } });
   });

@@ -25,7 +25,8 @@ export const streamRoute = createRoute({
     params: ConversationParamsSchema,
     query: z.object({
       last_event_id: z.string().max(100).optional().openapi({
-        description: "The last event id received, as an alternative to the `Last-Event-ID` header.",
+        description:
+          "The last event id received, for clients that cannot set the `Last-Event-ID` header (the header wins when both are sent). Only later events are sent.",
         example: "trn_01JD8X3Q4W5E6R7T8Y9U0I1O2P.12",
       }),
     }),

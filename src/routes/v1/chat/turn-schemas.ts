@@ -82,6 +82,7 @@ export const TURN_EVENTS_DESCRIPTION = [
   "Server-sent events, each with an `id` (`{turn}.{seq}`) to resume from:",
   "`message` (the user message, stored), `context` (how the window is spent), `delta` (`{text}`, in order),",
   "`usage` (`{tokens_input, tokens_output}`), then `done` (`{message, context}`: the stored assistant message) or",
-  "`error` (`{code, message, message_id}`). After a disconnect, `GET …/stream` with `Last-Event-ID` sends what",
-  "was missed, then the live rest.",
+  "`error` (`{code, message, message_id}`; `TURN_INTERRUPTED` when the server running the turn went away). Ids",
+  "increase within a turn, and turn ids sort by time. The turn runs on the server whoever listens: after a",
+  "disconnect, `GET …/stream` with `Last-Event-ID` sends only what was missed, then the live rest, never twice.",
 ].join(" ");
