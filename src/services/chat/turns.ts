@@ -310,7 +310,7 @@ const runTurn = async (options: {
         usage = event.usage;
       } else if (event.type === "finish") {
         finish = event.reason;
-      } else if (!cancelled) {
+      } else if (event.type === "error" && !cancelled) {
         failure = { code: event.code, message: event.message };
       }
       if (cancelled) break;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../../lib/errors.js";
-import { parseJsonAnswer } from "../../llm/json-answer.js";
+import { jsonSchemaFormat, parseJsonAnswer } from "../../llm/json-answer.js";
 import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
 import type { ChatMessage, FinishReason, LlmRequest } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
@@ -471,7 +471,11 @@ export const extractRowsWithModel = async ({
 
   const ask = async (messages: ChatMessage[]) => {
     signal?.throwIfAborted();
-    const request: LlmRequest = { messages, temperature: 0, json: true };
+    const request: LlmRequest = {
+      messages,
+      temperature: 0,
+      responseFormat: jsonSchemaFormat("extraction_rows", RowsAnswer),
+    };
     // Uncached: an answer that failed validation must not come back from cache when the job is retried.
     // The system prompt carries the caller's column names and descriptions, so the input guardrail checks it too.
     const call: ModelCall = {
