@@ -181,8 +181,16 @@ export const ChatCompletionRequestSchema = z
       .union([
         z.enum(["auto", "none", "required"]),
         z.object({
-          type: z.literal("function"),
-          function: z.object({ name: z.string().min(1).max(64) }),
+          type: z.literal("function").openapi({ description: "Always `function`.", example: "function" }),
+          function: z
+            .object({
+              name: z
+                .string()
+                .min(1)
+                .max(64)
+                .openapi({ description: "The tool the model must call.", example: "get_weather" }),
+            })
+            .openapi({ description: "The tool.", example: { name: "get_weather" } }),
         }),
       ])
       .optional()
@@ -196,16 +204,45 @@ export const ChatCompletionRequestSchema = z
       .openapi({ description: "Whether the model may call several tools in one answer.", example: true }),
     response_format: z
       .discriminatedUnion("type", [
-        z.object({ type: z.literal("text") }),
-        z.object({ type: z.literal("json_object") }),
+        z.object({ type: z.literal("text").openapi({ description: "Plain text.", example: "text" }) }),
         z.object({
-          type: z.literal("json_schema"),
-          json_schema: z.object({
-            name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-            description: z.string().max(4_000).optional(),
-            schema: z.record(z.string(), z.unknown()).optional(),
-            strict: z.boolean().nullable().optional(),
-          }),
+          type: z.literal("json_object").openapi({ description: "Any one JSON object.", example: "json_object" }),
+        }),
+        z.object({
+          type: z
+            .literal("json_schema")
+            .openapi({ description: "A JSON object that fits `json_schema.schema`.", example: "json_schema" }),
+          json_schema: z
+            .object({
+              name: z
+                .string()
+                .regex(/^[A-Za-z0-9_-]{1,64}$/)
+                .openapi({ description: "The schema's name.", example: "answer" }),
+              description: z
+                .string()
+                .max(4_000)
+                .optional()
+                .openapi({ description: "What the answer is, for the model.", example: "A yes or no." }),
+              schema: z
+                .record(z.string(), z.unknown())
+                .optional()
+                .openapi({
+                  description: "The JSON Schema the answer must fit.",
+                  example: { type: "object", properties: { ok: { type: "boolean" } } },
+                }),
+              strict: z
+                .boolean()
+                .nullable()
+                .optional()
+                .openapi({
+                  description: "Hold the answer to the schema exactly (OpenAI's strict mode).",
+                  example: true,
+                }),
+            })
+            .openapi({
+              description: "The schema and its name.",
+              example: { name: "answer", schema: { type: "object" }, strict: true },
+            }),
         }),
       ])
       .optional()
