@@ -343,5 +343,8 @@ describe("capabilities", () => {
     expect(error.code).toBe("CAPABILITY_UNAVAILABLE");
     expect(error.param).toBe("messages[0].content[0].image_url");
     expect(await wire()).toHaveLength(0);
+    // An error answer says what APE took too.
+    expect(Number(error.headers?.get("x-ape-overhead-ms"))).toBeGreaterThanOrEqual(0);
+    expect(error.headers?.get("x-ape-overhead-ms")).toMatch(/^\d+$/);
   });
 });
