@@ -230,14 +230,10 @@ export const ChatCompletionRequestSchema = z
                   description: "The JSON Schema the answer must fit.",
                   example: { type: "object", properties: { ok: { type: "boolean" } } },
                 }),
-              strict: z
-                .boolean()
-                .nullable()
-                .optional()
-                .openapi({
-                  description: "Hold the answer to the schema exactly (OpenAI's strict mode).",
-                  example: true,
-                }),
+              strict: z.boolean().nullable().optional().openapi({
+                description: "Hold the answer to the schema exactly (OpenAI's strict mode).",
+                example: true,
+              }),
             })
             .openapi({
               description: "The schema and its name.",
