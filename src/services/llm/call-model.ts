@@ -110,6 +110,12 @@ const guard = async (
 const inputTexts = (request: LlmRequest, apeSystemPrompts: boolean) =>
   request.messages.filter((message) => !(apeSystemPrompts && message.role === "system")).map(messageText);
 
+/** What an output guardrail checks: the answer's text and its tool calls' arguments. */
+const outputTexts = (text: string, toolCalls: ToolCall[] | undefined) => [
+  text,
+  ...(toolCalls ?? []).filter(Boolean).map((toolCall) => toolCall.arguments),
+];
+
 /** Everything before a call: which models, within budget, and the cache's answer if any. */
 const prepare = async (ctx: ServiceContext, call: ModelCall) => {
   const userId = callerId(ctx);
@@ -208,9 +214,12 @@ export const completeForCaller = async ({
   const routedResult = await routeComplete(candidates, call.request, options);
   const { routed } = routedResult;
   let { result } = routedResult;
-  const output = await guard(ctx, "OUTPUT", [result.text], call.signal);
+  // Tool calls' arguments are output too: a blocked answer loses them with its text.
+  const output = await guard(ctx, "OUTPUT", outputTexts(result.text, result.toolCalls), call.signal);
   // Blocked output is replaced by the guardrail's message, as Bedrock itself answers, and never cached.
-  if (output.blocked) result = { ...result, text: output.message, finishReason: "content_filter" };
+  if (output.blocked) {
+    result = { text: output.message, finishReason: "content_filter", usage: result.usage };
+  }
   const latencyMs = Date.now() - started;
   const { costUsd, work } = account(ctx, {
     userId,
@@ -279,7 +288,7 @@ export const streamForCaller = async ({
         else if (event.type === "error") finish = "error";
         if (event.type === "finish") {
           // A stream's output can only be checked once it is whole: a block ends it with an error event.
-          const output = await guard(ctx, "OUTPUT", [text], call.signal).catch(() => ({
+          const output = await guard(ctx, "OUTPUT", outputTexts(text, toolCalls), call.signal).catch(() => ({
             blocked: true as const,
             message: "The guardrail could not check the answer.",
           }));
