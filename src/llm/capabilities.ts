@@ -58,6 +58,10 @@ export const fitRequest = (capabilities: ModelCapabilities, request: LlmRequest)
   const format = request.responseFormat;
   if (format?.type !== "json_schema" || capabilities.jsonSchema) return request;
   const [first, ...rest] = request.messages;
+  // A prompt that already spells the schema out (extraction's does) is not given it twice.
+  if (first?.role === "system" && first.content.includes(JSON.stringify(format.schema))) {
+    return { ...request, responseFormat: { type: "json_object" } };
+  }
   const instruction = schemaInstruction(format.schema);
   const messages =
     first?.role === "system"
