@@ -1,9 +1,11 @@
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { ChatOpenAI } from "@langchain/openai";
 import { generateText, stepCountIs, streamText, tool } from "ai";
+import { eq } from "drizzle-orm";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { usageRecords } from "../../src/db/schema/index.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
 
@@ -30,12 +32,18 @@ const setUp = async (overrides: Record<string, string> = {}) => {
     const { pathname, search } = new URL(url instanceof Request ? url.url : String(url));
     return h.request(`${pathname}${search}`, init ?? {}, settings);
   };
-  return { fakes, key, fetch };
+  const usage = async () => {
+    await h.settled();
+    // Usage waits in a Redis outbox; a usage report flushes it before it reads, as a client would see it.
+    await h.request("/api/v1/users/me/usage", { headers: h.bearer(user.tokens.access_token) });
+    return h.withDb((db) => db.select().from(usageRecords).where(eq(usageRecords.userId, user.id)));
+  };
+  return { fakes, key, fetch, usage };
 };
 
 describe("the official openai client", () => {
   it("embeds a string and a list, `auto` and provider/model, in floats and base64, and counts the tokens", async () => {
-    const { key, fetch, fakes } = await setUp();
+    const { key, fetch, fakes, usage: rows } = await setUp();
     const client = new OpenAI({ apiKey: key, baseURL: BASE, maxRetries: 0, fetch });
     // The SDK asks for base64 by default and decodes it; the fake's embeddings are meaning-aware.
     const { data, usage, model } = await client.embeddings.create({
@@ -57,6 +65,13 @@ describe("the official openai client", () => {
     expect(floats.data[0]?.embedding).toEqual(car);
     const [sent] = (await fakes.compatCalls()).map((call) => call.body as { model?: string });
     expect(sent?.model).toBe("nomic-embed-text");
+    // Each call is a usage row like any model call, priced from the embedding price table.
+    const recorded = await rows();
+    expect(recorded.map((row) => [row.service, row.provider, row.model, row.tokensInput]).sort()).toEqual([
+      ["openai", "compat", "nomic-embed-text", 2],
+      ["openai", "openai", "text-embedding-3-small", 7],
+    ]);
+    expect(Number(recorded.find((row) => row.provider === "openai")?.costUsd)).toBeGreaterThan(0);
   });
 
   it("answers 503 naming EMBEDDING_MODEL for `auto` when none is set, in OpenAI's shape", async () => {

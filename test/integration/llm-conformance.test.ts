@@ -16,9 +16,9 @@ type Provider = "groq" | "openai" | "compat" | "bedrock";
 // biome-ignore lint/suspicious/noExplicitAny: the fakes' logs are whatever reached their wire, read field by field.
 type Wire = any;
 
-const setUp = async (provider: Provider) => {
+const setUp = async (provider: Provider, overrides: Record<string, string> = {}) => {
   const fakes = llmFakes();
-  const settings = fakes.env();
+  const settings = fakes.env(overrides);
   const user = await h.signUp();
   const created = await h.request(
     "/api/v1/users/me/api-keys",
@@ -346,5 +346,21 @@ describe("capabilities", () => {
     // An error answer says what APE took too.
     expect(Number(error.headers?.get("x-ape-overhead-ms"))).toBeGreaterThanOrEqual(0);
     expect(error.headers?.get("x-ape-overhead-ms")).toMatch(/^\d+$/);
+  });
+
+  it("takes a compat server's capabilities from OPENAI_COMPATIBLE_CAPABILITIES", async () => {
+    const { client, wire } = await setUp("compat", { OPENAI_COMPATIBLE_CAPABILITIES: "json_schema" });
+    const error = await refusal(
+      client.chat.completions.create({
+        model: "compat",
+        messages: [{ role: "user", content: "weather in Oslo?" }],
+        tools: [weather],
+      }),
+    );
+    expect(error.code).toBe("CAPABILITY_UNAVAILABLE");
+    expect(error.param).toBe("tools");
+    expect(await wire()).toHaveLength(0);
+    const listed = (await client.models.list()).data as unknown as { id: string; capabilities?: string[] }[];
+    expect(listed.find((m) => m.id === "compat/llama3.2")?.capabilities).toEqual(["json_schema"]);
   });
 });
