@@ -112,11 +112,11 @@ describe.each(["groq", "openai", "compat", "bedrock"] as const)("%s", (provider)
 
   it("stream", async () => {
     const { client, wire, model } = await setUp(provider);
-    const stream = await client.chat.completions.create({
-      model,
-      messages: [{ role: "user", content: "stream me back" }],
-      stream: true,
-    });
+    const { data: stream, response } = await client.chat.completions
+      .create({ model, messages: [{ role: "user", content: "stream me back" }], stream: true })
+      .withResponse();
+    // A stream's headers go with its first token, and say what APE took up to then.
+    expect(response.headers.get("x-ape-overhead-ms")).toMatch(/^\d+$/);
     let text = "";
     let finish: string | null = null;
     for await (const chunk of stream) {
