@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { capabilityNames } from "./llm/models.js";
 import { providerIds } from "./llm/types.js";
 
 const csv = z.string().transform((value) =>
@@ -62,6 +63,9 @@ export const EnvSchema = z
     OPENAI_COMPATIBLE_API_KEY: optionalSecret,
     OPENAI_COMPATIBLE_MODELS: csv.default([]),
     OPENAI_COMPATIBLE_CONTEXT_WINDOW: z.coerce.number().int().min(256).max(10_000_000).default(8_192),
+    OPENAI_COMPATIBLE_CAPABILITIES: csv
+      .pipe(z.array(z.enum(capabilityNames)))
+      .default(["tools", "json_schema", "vision"]),
     LLM_PROVIDER_ORDER: csv
       .pipe(z.array(z.enum(providerIds)).min(1, "must name at least one provider"))
       .default([...providerIds]),

@@ -1,7 +1,8 @@
 // The LLM gateway's overhead, measured end to end through `wrangler dev` on the test stack against the local
 // OpenAI-compatible fake: `npm run bench:gateway`. In one run it sends the same chat completion straight to
 // the fake and through APE's front door (with an API key: auth, rate limit, budget, breaker, routing and
-// accounting all on), interleaved, and prints p50/p95/p99 both ways and the difference; then time to first
+// accounting all on), interleaved, and prints p50/p95/p99 both ways and the difference, beside what APE
+// reports in `x-ape-overhead-ms`; the same with two tools offered (answered by a tool call); then time to first
 // token for streams both ways; then the usage report over a million generated usage rows, beside
 // GET /users/me (the same auth path with one small query) as its baseline.
 import { parseArgs } from "node:util";
@@ -43,13 +44,37 @@ const request = {
 const direct = { url: `${fake.url}/v1/chat/completions`, headers: { authorization: "Bearer sk-bench" } };
 const gateway = { url: `${base}/openai/chat/completions`, headers: { authorization: `Bearer ${key}` } };
 
+// The same call with the new fields on: two tools the model may call (the fake calls the first), so the
+// figures show whether translating tools and tool calls costs APE anything.
+const toolRequest = {
+  ...request,
+  tools: ["get_weather", "get_time"].map((name) => ({
+    type: "function",
+    function: {
+      name,
+      description: `The ${name.slice(4)} in a city.`,
+      parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+    },
+  })),
+  tool_choice: "auto",
+  parallel_tool_calls: false,
+};
+
+/** What APE said it added (`x-ape-overhead-ms`) on its last answer. */
+const reported = [];
+
 /** Whole-answer latency of one call. */
-const complete = async (target) => {
+const complete = async (target, body = request) => {
   const started = performance.now();
-  const res = await post(target.url, request, target.headers);
-  const body = await res.json();
-  if (!res.ok || !body.choices?.[0]?.message?.content) throw new Error(`${res.status} from ${target.url}`);
-  return performance.now() - started;
+  const res = await post(target.url, body, target.headers);
+  const answer = await res.json();
+  const message = answer.choices?.[0]?.message;
+  if (!res.ok || !(message?.content || message?.tool_calls?.length))
+    throw new Error(`${res.status} from ${target.url}`);
+  const elapsed = performance.now() - started;
+  const overhead = res.headers.get("x-ape-overhead-ms");
+  if (overhead !== null) reported.push(Number(overhead));
+  return elapsed;
 };
 
 /** Time to the first content delta of a stream, then the stream read to its end. */
@@ -88,13 +113,28 @@ for (let i = 0; i < 20; i++) {
   await firstToken(gateway);
 }
 
-const series = { direct: [], gateway: [], directTtft: [], gatewayTtft: [], health: [] };
+const series = {
+  direct: [],
+  gateway: [],
+  directTools: [],
+  gatewayTools: [],
+  directTtft: [],
+  gatewayTtft: [],
+  health: [],
+};
+reported.length = 0;
 for (let i = 0; i < Number(values.calls); i++) {
   // Interleaved, so drift in the machine's load falls on both alike.
   series.direct.push(await complete(direct));
   series.gateway.push(await complete(gateway));
   series.health.push(await health());
 }
+const reportedPlain = reported.splice(0);
+for (let i = 0; i < Number(values.calls); i++) {
+  series.directTools.push(await complete(direct, toolRequest));
+  series.gatewayTools.push(await complete(gateway, toolRequest));
+}
+const reportedTools = reported.splice(0);
 for (let i = 0; i < Number(values.streams); i++) {
   series.directTtft.push(await firstToken(direct));
   series.gatewayTtft.push(await firstToken(gateway));
@@ -122,6 +162,17 @@ added(
   series.gateway,
   [...series.direct].map((d, i) => d + (series.health[i] ?? 0)),
 );
+row("  x-ape-overhead-ms, as APE reports it", reportedPlain);
+header(`chat completion with two tools, answered by a tool call, n=${series.directTools.length} each`);
+row("  straight to the fake (baseline)", series.directTools);
+row("  through APE's front door", series.gatewayTools);
+added("  added by APE", series.gatewayTools, series.directTools);
+added(
+  "  added by APE beyond the hop",
+  series.gatewayTools,
+  [...series.directTools].map((d, i) => d + (series.health[i] ?? 0)),
+);
+row("  x-ape-overhead-ms, as APE reports it", reportedTools);
 header(`stream, time to first token, n=${series.directTtft.length} each`);
 row("  straight to the fake (baseline)", series.directTtft);
 row("  through APE's front door", series.gatewayTtft);

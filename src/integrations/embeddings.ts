@@ -372,6 +372,32 @@ const build = (env: Env, model: string): Embedder => {
 
 // Lives as long as the isolate: one embedder (and SDK client) per environment object, as for the LLM providers.
 const built = new WeakMap<Env, Embedder>();
+// The same for models named per request (the front door's `provider/model`): a few per environment.
+const named = new WeakMap<Env, Map<string, Embedder>>();
+const MAX_NAMED = 16;
+
+/**
+ * The embedder of a model named as EMBEDDING_MODEL is (`openai/text-embedding-3-small`,
+ * `bedrock/amazon.titan-embed-text-v2:0`, `compat/nomic-embed-text`), for callers that pick one per request.
+ * Throws a permanent {@link EmbeddingFailure} (`NOT_CONFIGURED`) when its provider lacks settings.
+ * @example
+ * const embedder = embedderFor(env, "openai/text-embedding-3-small");
+ */
+export const embedderFor = (env: Env, model: string): Embedder => {
+  if (model === env.EMBEDDING_MODEL) return createEmbedder(env) as Embedder;
+  let models = named.get(env);
+  if (!models) {
+    models = new Map();
+    named.set(env, models);
+  }
+  let embedder = models.get(model);
+  if (!embedder) {
+    embedder = build(env, model);
+    if (models.size >= MAX_NAMED) models.clear();
+    models.set(model, embedder);
+  }
+  return embedder;
+};
 
 /**
  * The embedder EMBEDDING_MODEL names, or null when it is unset (documents are then searched by full text

@@ -1,4 +1,5 @@
-import type { z } from "zod";
+import { z } from "zod";
+import type { ResponseFormat } from "./types.js";
 
 /** A model's JSON answer: the validated value, or what was wrong with it (field paths and reasons). */
 export type JsonAnswer<T> = { ok: true; value: T } | { ok: false; problems: string[] };
@@ -57,4 +58,31 @@ export const parseJsonAnswer = <S extends z.ZodType>(
         ? [...problems.slice(0, MAX_PROBLEMS), `…and ${problems.length - MAX_PROBLEMS} more`]
         : problems,
   };
+};
+
+// Schemas are module constants, so each is converted once per isolate (a WeakMap: nothing is kept alive by it).
+const converted = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+/**
+ * Asks for an answer in the shape of a zod schema (or of a JSON Schema built by hand, as extraction builds one
+ * from a job's columns): the schema as JSON Schema in `json_schema` mode where the model takes one, and
+ * `json_object` with the schema in the system prompt where it does not (`fallback`). Not strict: strict mode
+ * wants every property required, which optional fields are not; the answer is validated by code in any case
+ * ({@link parseJsonAnswer}).
+ * @example
+ * const request = { messages, temperature: 0, responseFormat: jsonSchemaFormat("code_review", ReviewSchema) };
+ */
+export const jsonSchemaFormat = (name: string, schema: z.ZodType | Record<string, unknown>): ResponseFormat => {
+  if (!(schema instanceof z.ZodType)) {
+    return { type: "json_schema", name, schema, strict: false, fallback: "json_object" };
+  }
+  let json = converted.get(schema);
+  if (!json) {
+    // What the model writes is the schema's input (before defaults and transforms); `$schema` is left out,
+    // as providers' schema subsets do not list it.
+    const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+    json = rest;
+    converted.set(schema, json);
+  }
+  return { type: "json_schema", name, schema: json, strict: false, fallback: "json_object" };
 };

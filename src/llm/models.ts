@@ -2,6 +2,23 @@ import type { ProviderId } from "./types.js";
 
 export type ModelTier = "fast" | "quality";
 
+/** What a model can take beyond text: tool calls, image parts, and `json_schema` structured outputs. */
+export type ModelCapabilities = { tools: boolean; vision: boolean; jsonSchema: boolean };
+
+export const capabilityNames = ["tools", "vision", "json_schema"] as const;
+export type CapabilityName = (typeof capabilityNames)[number];
+
+/** `["tools", "json_schema"]` (the names `OPENAI_COMPATIBLE_CAPABILITIES` and GET /openai/models use) as flags. */
+export const capabilitiesOf = (names: readonly CapabilityName[]): ModelCapabilities => ({
+  tools: names.includes("tools"),
+  vision: names.includes("vision"),
+  jsonSchema: names.includes("json_schema"),
+});
+
+/** The flags as names, for GET /openai/models. */
+export const capabilityList = (capabilities: ModelCapabilities): CapabilityName[] =>
+  capabilityNames.filter((name) => capabilities[name === "json_schema" ? "jsonSchema" : name]);
+
 /** A model APE may route to, with what it costs. Prices are US dollars per million tokens. */
 export type ModelEntry = {
   id: string;
@@ -10,6 +27,7 @@ export type ModelEntry = {
   /** The model `auto` and a bare provider name use for this provider. */
   isDefault: boolean;
   contextWindow: number;
+  capabilities: ModelCapabilities;
   maxOutputTokens: number;
   priceInPerMillion: number;
   priceOutPerMillion: number;
@@ -18,7 +36,8 @@ export type ModelEntry = {
 };
 
 /**
- * Every hosted model APE knows. Costs in usage records come from here, so a price change is a one-line change
+ * Every hosted model APE knows, with what each can take (Groq serves `json_schema` only on models these are
+ * not; Bedrock's Claude models take a schema as a forced tool, see providers/bedrock.ts). Costs in usage records come from here, so a price change is a one-line change
  * in this file. Models of an OpenAI-compatible server (`compat`) come from `OPENAI_COMPATIBLE_MODELS` and cost
  * nothing (they run on your hardware).
  */
@@ -29,6 +48,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: false,
     contextWindow: 131_072,
+    capabilities: { tools: true, vision: false, jsonSchema: false },
     maxOutputTokens: 8_192,
     priceInPerMillion: 0.05,
     priceOutPerMillion: 0.08,
@@ -40,6 +60,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: true,
     contextWindow: 131_072,
+    capabilities: { tools: true, vision: false, jsonSchema: false },
     maxOutputTokens: 32_768,
     priceInPerMillion: 0.59,
     priceOutPerMillion: 0.79,
@@ -51,6 +72,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: true,
     contextWindow: 200_000,
+    capabilities: { tools: true, vision: true, jsonSchema: true },
     maxOutputTokens: 4_096,
     priceInPerMillion: 0.25,
     priceOutPerMillion: 1.25,
@@ -62,6 +84,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: false,
     contextWindow: 200_000,
+    capabilities: { tools: true, vision: true, jsonSchema: true },
     maxOutputTokens: 8_192,
     priceInPerMillion: 3,
     priceOutPerMillion: 15,
@@ -73,6 +96,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: true,
     contextWindow: 128_000,
+    capabilities: { tools: true, vision: true, jsonSchema: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 0.15,
     priceOutPerMillion: 0.6,
@@ -84,6 +108,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: false,
     contextWindow: 128_000,
+    capabilities: { tools: true, vision: true, jsonSchema: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 2.5,
     priceOutPerMillion: 10,
@@ -93,15 +118,21 @@ export const MODELS: readonly ModelEntry[] = [
 
 /**
  * The entries for the models an OpenAI-compatible server offers: free, the first is the default, each with
- * the context window the server was configured with (`OPENAI_COMPATIBLE_CONTEXT_WINDOW`).
+ * the context window and capabilities the server was configured with (`OPENAI_COMPATIBLE_CONTEXT_WINDOW`,
+ * `OPENAI_COMPATIBLE_CAPABILITIES`).
  */
-export const compatModels = (ids: string[], contextWindow = 8_192): ModelEntry[] =>
+export const compatModels = (
+  ids: string[],
+  contextWindow = 8_192,
+  capabilities: ModelCapabilities = { tools: true, vision: true, jsonSchema: true },
+): ModelEntry[] =>
   ids.map((id, index) => ({
     id,
     provider: "compat",
     tier: "quality",
     isDefault: index === 0,
     contextWindow,
+    capabilities,
     maxOutputTokens: Math.min(4_096, Math.floor(contextWindow / 4)),
     priceInPerMillion: 0,
     priceOutPerMillion: 0,

@@ -1,6 +1,7 @@
 import { ApiError } from "../lib/errors.js";
 import type { Logger } from "../lib/log.js";
 import type { Breaker, CircuitState } from "./breaker.js";
+import { fitRequest, requirements, unmet } from "./capabilities.js";
 import type { ModelEntry, ModelTier } from "./models.js";
 import { ProviderFailure } from "./provider-failure.js";
 import { type ProviderSet, providerSettings } from "./providers/index.js";
@@ -38,6 +39,8 @@ export type RouteOptions = {
   signal?: AbortSignal | undefined;
   /** The candidates' circuit states, when already being read (alongside other lookups, in one round trip). */
   circuits?: Promise<CircuitState[]> | undefined;
+  /** Adds up the time spent waiting on providers (for `x-ape-overhead-ms`: APE's own time is the rest). */
+  upstream?: { ms: number } | undefined;
 };
 
 /** One attempt's controls: its abort signal, its timer, and (for a stream) keeping both past the first token. */
@@ -122,6 +125,30 @@ export const resolveCandidates = (set: ProviderSet, spec: string): Candidate[] =
   const known = set.models.find((model) => model.id === spec);
   if (known) return candidate(known.provider, known);
   throw unknownModel(spec, set);
+};
+
+/**
+ * The candidates that can serve the request (tools, images, `json_schema`), so a request with an image never
+ * falls back to a text-only model.
+ * @throws ApiError `CAPABILITY_UNAVAILABLE` naming the field no candidate can honour, never dropping it.
+ */
+export const capableCandidates = (candidates: Candidate[], request: LlmRequest): Candidate[] => {
+  const needs = requirements(request);
+  if (needs.length === 0) return candidates;
+  const capable = candidates.filter((candidate) => unmet(candidate.model.capabilities, needs) === null);
+  if (capable.length > 0) return capable;
+  const need = candidates.map((candidate) => unmet(candidate.model.capabilities, needs)).find(Boolean) ?? needs[0];
+  const names = candidates.map((candidate) => `${candidate.provider.id}/${candidate.model.id}`).join(", ");
+  throw new ApiError(
+    "CAPABILITY_UNAVAILABLE",
+    `\`${need?.field}\` needs a model with ${need?.capability}, and none of the models this request may use has it (${names}). Choose another model (GET /api/v1/openai/models lists each model's capabilities), or leave the field out.`,
+    {
+      extensions: {
+        errors: [{ path: need?.field ?? "model", message: `needs a model with ${need?.capability}` }],
+        capability: need?.capability,
+      },
+    },
+  );
 };
 
 /** Full-jitter exponential backoff: a random wait between 0 and base·2^attempt, capped. */
@@ -226,6 +253,7 @@ const walk = async <T>(
       };
       let kept = false;
       handle.arm();
+      const startedAt = Date.now();
       try {
         const value = await run(candidate, handle);
         return {
@@ -247,6 +275,7 @@ const walk = async <T>(
         if (wait > MAX_RETRY_AFTER_WAIT_MS || Date.now() + wait >= deadline) break;
         await sleep(wait, options.signal);
       } finally {
+        if (options.upstream) options.upstream.ms += Date.now() - startedAt;
         // A stream that goes on keeps its timer and its link to the caller's signal until it ends.
         if (!kept) {
           clearTimeout(timer);
@@ -269,7 +298,7 @@ export const routeComplete = async (
   options: RouteOptions,
 ): Promise<{ result: LlmResult; routed: Routed }> => {
   const { value, routed, halfOpen } = await walk(candidates, options, (candidate, attempt) =>
-    candidate.provider.complete(candidate.model.id, request, attempt.signal),
+    candidate.provider.complete(candidate.model.id, fitRequest(candidate.model.capabilities, request), attempt.signal),
   );
   const provider = candidates.find((candidate) => candidate.provider.id === routed.provider)?.provider;
   if (provider) options.defer(options.breaker.recordSuccess(provider, halfOpen));
@@ -288,13 +317,14 @@ export const routeStream = async (
   options: RouteOptions,
 ): Promise<{ routed: Routed; events: AsyncIterable<LlmEvent> }> => {
   const started = await walk(candidates, options, async (candidate, attempt) => {
-    const iterator = candidate.provider.stream(candidate.model.id, request, attempt.signal)[Symbol.asyncIterator]();
+    const fitted = fitRequest(candidate.model.capabilities, request);
+    const iterator = candidate.provider.stream(candidate.model.id, fitted, attempt.signal)[Symbol.asyncIterator]();
     const head: LlmEvent[] = [];
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
       head.push(next.value);
-      if (next.value.type === "text" || next.value.type === "finish") break;
+      if (next.value.type === "text" || next.value.type === "tool_call" || next.value.type === "finish") break;
     }
     // The first token is in: from here each event must come within the attempt timeout of the last, and
     // the caller's abort (cancel, disconnect) still reaches the provider.

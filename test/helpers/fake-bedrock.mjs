@@ -27,6 +27,18 @@ import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
 import { createFakeControl } from "./fake-control.mjs";
 import { embed } from "./fake-openai.mjs";
+import { instanceOf } from "./schema-instance.mjs";
+
+// Tools, structured output and images, as Converse handles them:
+// - `toolConfig.tools` with no tool result after the last user text: the answer is a `toolUse` block for the
+//   tool `toolChoice.tool` names (or the first), its input made from the tool's `inputSchema.json`, stop
+//   reason `tool_use`; streamed as contentBlockStart (toolUseId, name) and contentBlockDelta `toolUse.input`
+//   fragments. `toolChoice.any` with two or more tools calls the first two.
+// - After `toolResult` blocks the answer is `echo: tool said <their texts>`.
+// - `toolUse`/`toolResult` blocks without a `toolConfig`, or a toolResult whose id no toolUse has: 400.
+// - `outputConfig.textFormat` of type json_schema: the text answer is a value made from that schema.
+// - `image` blocks add ` [images: N]` to the echo; a format other than png, jpeg, gif or webp, or no bytes: 400.
+// - `cachedTokens` in a script reports `cacheReadInputTokens`.
 
 /** The embedding model InvokeModel serves (also under a cross-region prefix such as `us.`). */
 const TITAN_EMBED_V2 = /^([a-z]{2}\.)?amazon\.titan-embed-text-v2:0$/;
@@ -50,6 +62,7 @@ export const BLOCKED_WORDS = ["forbidden-topic"];
  *   streamException?: string,
  *   reply?: string,
  *   stopReason?: string,
+ *   cachedTokens?: number,
  *   model?: string,
  *   times?: number,
  * }} ScriptEntry
@@ -164,16 +177,76 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
    */
   const answer = (body, next) => {
     const messages = /** @type {any[]} */ (body.messages);
-    const lastUser = [...messages].reverse().find((m) => m?.role === "user");
-    const text = next?.reply ?? `echo: ${blocksText(lastUser?.content)}`;
+    const lastUserText = [...messages]
+      .reverse()
+      .find(
+        (m) => m?.role === "user" && Array.isArray(m.content) && m.content.some((b) => typeof b?.text === "string"),
+      );
+    const lastUserAt = lastUserText ? messages.lastIndexOf(lastUserText) : -1;
+    const results = messages
+      .slice(lastUserAt)
+      .flatMap((m) => (Array.isArray(m?.content) ? m.content : []))
+      .filter((b) => b?.toolResult);
+    const images = (lastUserText?.content ?? []).filter((b) => b?.image);
+    const tools = /** @type {any[]} */ (body.toolConfig?.tools ?? []);
+    const choice = body.toolConfig?.toolChoice;
+    /** @type {{ toolUseId: string, name: string, input: unknown }[]} */
+    const toolUses = [];
+    if (tools.length > 0 && results.length === 0 && next?.reply === undefined) {
+      const chosen = choice?.tool ? tools.filter((t) => t?.toolSpec?.name === choice.tool.name) : tools;
+      for (const tool of chosen.slice(0, choice?.any ? 2 : 1)) {
+        toolUses.push({
+          toolUseId: `tooluse_fake_${crypto.randomUUID().slice(0, 8)}`,
+          name: tool.toolSpec.name,
+          input: instanceOf(tool.toolSpec.inputSchema?.json ?? {}),
+        });
+      }
+    }
+    const format = body.outputConfig?.textFormat;
+    let text = "";
+    if (toolUses.length === 0) {
+      if (next?.reply !== undefined) text = next.reply;
+      else if (results.length > 0)
+        text = `echo: tool said ${results.map((b) => blocksText(b.toolResult.content)).join(" ")}`;
+      else if (format?.type === "json_schema")
+        text = JSON.stringify(instanceOf(JSON.parse(format.structure?.jsonSchema?.schema ?? "{}")));
+      else text = `echo: ${blocksText(lastUserText?.content)}${images.length > 0 ? ` [images: ${images.length}]` : ""}`;
+    }
     const inputTokens =
       countTokens(blocksText(body.system)) + messages.reduce((sum, m) => sum + countTokens(blocksText(m?.content)), 0);
-    const outputTokens = countTokens(text);
+    const outputTokens =
+      countTokens(text) + toolUses.reduce((sum, use) => sum + countTokens(JSON.stringify(use.input)), 0);
     return {
       text,
-      stopReason: next?.stopReason ?? "end_turn",
-      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+      toolUses,
+      stopReason: next?.stopReason ?? (toolUses.length > 0 ? "tool_use" : "end_turn"),
+      usage: {
+        inputTokens,
+        outputTokens,
+        totalTokens: inputTokens + outputTokens,
+        ...(next?.cachedTokens !== undefined ? { cacheReadInputTokens: next.cachedTokens } : {}),
+      },
     };
+  };
+
+  /**
+   * What Converse refuses in tool and image blocks, as a ValidationException message, or null.
+   * @param {any} body
+   */
+  const invalidBlocks = (body) => {
+    const blocks = /** @type {any[]} */ (body.messages).flatMap((m) => (Array.isArray(m?.content) ? m.content : []));
+    const uses = new Set(blocks.filter((b) => b?.toolUse).map((b) => b.toolUse.toolUseId));
+    const hasToolBlocks = blocks.some((b) => b?.toolUse || b?.toolResult);
+    if (hasToolBlocks && !body.toolConfig)
+      return "The toolConfig field must be defined when using toolUse and toolResult content blocks.";
+    if (blocks.some((b) => b?.toolResult && !uses.has(b.toolResult.toolUseId)))
+      return "The toolResult block's toolUseId does not match any toolUse block in the previous turn.";
+    for (const block of blocks.filter((b) => b?.image)) {
+      if (!["png", "jpeg", "gif", "webp"].includes(block.image.format)) return "The image format is not supported.";
+      if (typeof block.image.source?.bytes !== "string" || block.image.source.bytes.length === 0)
+        return "The image block has no bytes.";
+    }
+    return null;
   };
 
   /**
@@ -359,6 +432,9 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
       return fail(response, 400, "ValidationException", "A conversation must start with a user message.");
     }
 
+    const refused = invalidBlocks(input);
+    if (refused) return fail(response, 400, "ValidationException", refused);
+
     const next = takeScript(modelId);
     if (next?.hangMs) {
       await hang(next.hangMs, response);
@@ -366,12 +442,17 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
     }
     if (next?.status && next.status >= 400) return fail(response, next.status, next.type, next.message);
 
-    const { text, stopReason, usage } = answer(input, next);
+    const { text, toolUses, stopReason, usage } = answer(input, next);
     const requestId = crypto.randomUUID();
 
     if (operation === "Converse") {
       const json = JSON.stringify({
-        output: { message: { role: "assistant", content: [{ text }] } },
+        output: {
+          message: {
+            role: "assistant",
+            content: toolUses.length > 0 ? toolUses.map((toolUse) => ({ toolUse })) : [{ text }],
+          },
+        },
         stopReason,
         usage,
         metrics: { latencyMs: Date.now() - started },
@@ -390,6 +471,28 @@ export const startFakeBedrock = async ({ port = 0 } = {}) => {
     });
     response.flushHeaders();
     await write(response, frame("event", "messageStart", { role: "assistant" }));
+    for (const [contentBlockIndex, use] of toolUses.entries()) {
+      const { toolUseId, name } = use;
+      await write(
+        response,
+        frame("event", "contentBlockStart", { contentBlockIndex, start: { toolUse: { toolUseId, name } } }),
+      );
+      const input = JSON.stringify(use.input);
+      for (let at = 0; at < input.length; at += 7) {
+        await write(
+          response,
+          frame("event", "contentBlockDelta", {
+            contentBlockIndex,
+            delta: { toolUse: { input: input.slice(at, at + 7) } },
+          }),
+        );
+      }
+      await write(response, frame("event", "contentBlockStop", { contentBlockIndex }));
+    }
+    if (toolUses.length > 0) {
+      await write(response, frame("event", "messageStop", { stopReason }));
+      return response.end(frame("event", "metadata", { usage, metrics: { latencyMs: Date.now() - started } }));
+    }
     let sent = 0;
     for (const piece of deltas(text)) {
       if (next?.breakAfterChunks !== undefined && sent >= next.breakAfterChunks) return response.destroy();

@@ -24,6 +24,7 @@
 // /s/<scope> after `url` in both: `${url}/s/<scope>/v1` and `${url}/s/<scope>`.
 import { createServer } from "node:http";
 import { createFakeControl } from "./fake-control.mjs";
+import { instanceOf } from "./schema-instance.mjs";
 
 /**
  * One scripted answer. `model` limits it to requests for that model; `times` (default 1) is how many requests
@@ -38,9 +39,25 @@ import { createFakeControl } from "./fake-control.mjs";
  *   malformed?: boolean,
  *   reply?: string | object,
  *   finishReason?: string,
+ *   cachedTokens?: number,
  *   model?: string,
  *   times?: number,
  * }} ScriptEntry
+ */
+
+/**
+ * Tools, structured outputs and images, as OpenAI's API handles them (and Groq's and compatible servers'):
+ * - `tools` with `tool_choice` other than `none`, and no tool result yet after the last user message: the
+ *   answer calls the named tool (`tool_choice: {type: function, function: {name}}`) or the first one, with
+ *   arguments made from its `parameters` schema (see schema-instance.mjs), finish reason `tool_calls`; with
+ *   `parallel_tool_calls` not false and two or more tools and `tool_choice: "required"`, it calls the first two.
+ *   Streamed, each call's id, type and name come in one delta, then its arguments in fragments.
+ * - After `tool` messages the answer is `echo: tool said <their contents>`.
+ * - A `tool` message whose `tool_call_id` no earlier assistant call has, or a `tool_choice` naming no tool,
+ *   answers 400 as OpenAI does.
+ * - `response_format: json_schema` answers a value made from the schema sent; `json_object` answers `{}`.
+ * - Image parts (`image_url`) add ` [images: N]` to the echo; one whose URL is neither https nor data: is 400.
+ * - `cachedTokens` in a script reports that many cached input tokens in `prompt_tokens_details`.
  */
 
 /**
@@ -62,6 +79,7 @@ const contentText = (content) => {
   if (Array.isArray(content))
     return content
       .map((part) => (part && typeof part === "object" && typeof part.text === "string" ? part.text : ""))
+      .filter(Boolean)
       .join(" ");
   return "";
 };
@@ -275,25 +293,77 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunk
       return fail(response, 400, { message: "'messages' must contain at least one message", param: "messages" });
 
     const format = body.response_format?.type;
-    const wantsJson = format === "json_object" || format === "json_schema";
-    const lastUser = [...body.messages].reverse().find((m) => m?.role === "user");
+    /** @type {any[]} */
+    const messages = body.messages;
+    const callIds = new Set(
+      messages
+        .flatMap((m) => (m?.role === "assistant" && Array.isArray(m.tool_calls) ? m.tool_calls : []))
+        .map((c) => c?.id),
+    );
+    const orphan = messages.findIndex((m) => m?.role === "tool" && !callIds.has(m.tool_call_id));
+    if (orphan >= 0)
+      return fail(response, 400, {
+        message: `Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.`,
+        param: `messages.[${orphan}].role`,
+      });
+    /** @type {any[]} */
+    const tools = Array.isArray(body.tools) ? body.tools : [];
+    const named = typeof body.tool_choice === "object" ? body.tool_choice?.function?.name : undefined;
+    if (named !== undefined && !tools.some((tool) => tool?.function?.name === named))
+      return fail(response, 400, {
+        message: `Invalid value for 'tool_choice': no function named '${named}' was specified in the 'tools' parameter.`,
+        param: "tool_choice",
+      });
+    const images = messages.flatMap((m) =>
+      m?.role === "user" && Array.isArray(m.content) ? m.content.filter((part) => part?.type === "image_url") : [],
+    );
+    if (images.some((part) => !/^(https:|data:image\/)/.test(String(part?.image_url?.url ?? ""))))
+      return fail(response, 400, { message: "Invalid image URL.", param: "messages", code: "invalid_image_url" });
+    const lastUserAt = messages.map((m) => m?.role).lastIndexOf("user");
+    const toolResults = messages.slice(lastUserAt + 1).filter((m) => m?.role === "tool");
+    const callsTools =
+      tools.length > 0 && body.tool_choice !== "none" && toolResults.length === 0 && next?.reply === undefined;
+    /** @type {{ id: string, type: "function", function: { name: string, arguments: string } }[]} */
+    const toolCalls = [];
+    if (callsTools) {
+      const chosen = named !== undefined ? tools.filter((tool) => tool?.function?.name === named) : tools;
+      const count =
+        named === undefined && body.tool_choice === "required" && body.parallel_tool_calls !== false ? 2 : 1;
+      for (const tool of chosen.slice(0, count)) {
+        toolCalls.push({
+          id: `call_fake_${++counter}`,
+          type: "function",
+          function: { name: tool.function.name, arguments: JSON.stringify(instanceOf(tool.function.parameters ?? {})) },
+        });
+      }
+    }
+    const lastUser = [...messages].reverse().find((m) => m?.role === "user");
     const scripted = next?.reply;
+    const imageNote = images.length > 0 ? ` [images: ${images.length}]` : "";
     const text =
-      scripted !== undefined
-        ? typeof scripted === "string"
-          ? scripted
-          : JSON.stringify(scripted)
-        : wantsJson
-          ? "{}"
-          : `echo: ${contentText(lastUser?.content)}`;
+      toolCalls.length > 0
+        ? ""
+        : scripted !== undefined
+          ? typeof scripted === "string"
+            ? scripted
+            : JSON.stringify(scripted)
+          : toolResults.length > 0
+            ? `echo: tool said ${toolResults.map((m) => contentText(m.content)).join(" ")}`
+            : format === "json_schema"
+              ? JSON.stringify(instanceOf(body.response_format?.json_schema?.schema ?? {}))
+              : format === "json_object"
+                ? "{}"
+                : `echo: ${contentText(lastUser?.content)}${imageNote}`;
     const promptTokens = body.messages.reduce((sum, m) => sum + countTokens(contentText(m?.content)), 0);
-    const completionTokens = countTokens(text);
+    const completionTokens =
+      countTokens(text) + toolCalls.reduce((sum, call) => sum + countTokens(call.function.arguments), 0);
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
+      ...(next?.cachedTokens !== undefined ? { prompt_tokens_details: { cached_tokens: next.cachedTokens } } : {}),
     };
-    const finishReason = next?.finishReason ?? "stop";
+    const finishReason = next?.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop");
     const id = `chatcmpl-fake-${++counter}`;
     const created = Math.floor(Date.now() / 1000);
     const common = { id, created, model: body.model, system_fingerprint: "fp_fake" };
@@ -306,7 +376,12 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunk
         choices: [
           {
             index: 0,
-            message: { role: "assistant", content: text, refusal: null },
+            message: {
+              role: "assistant",
+              content: toolCalls.length > 0 ? null : text,
+              refusal: null,
+              ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+            },
             logprobs: null,
             finish_reason: finishReason,
           },
@@ -347,8 +422,22 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunk
       await write(response, 'data: {"id": "chatcmpl-broken", "choices": [\n\n');
       return response.end("data: [DONE]\n\n");
     }
+    for (const [index, call] of toolCalls.entries()) {
+      const { name, arguments: args } = call.function;
+      await write(
+        response,
+        chunk([choice({ tool_calls: [{ index, id: call.id, type: "function", function: { name, arguments: "" } }] })]),
+      );
+      // Arguments in fragments of a few characters, as OpenAI streams them.
+      for (let at = 0; at < args.length; at += 7) {
+        await write(
+          response,
+          chunk([choice({ tool_calls: [{ index, function: { arguments: args.slice(at, at + 7) } }] })]),
+        );
+      }
+    }
     let sent = 0;
-    for (const piece of deltas(text)) {
+    for (const piece of toolCalls.length > 0 ? [] : deltas(text)) {
       if (next?.breakAfterChunks !== undefined && sent >= next.breakAfterChunks) return response.destroy();
       // A fixed delay before each token, as a real model streams; ends early if the client goes away.
       const delay = next?.chunkDelayMs ?? chunkDelayMs;

@@ -400,6 +400,29 @@ describe("Bedrock guardrails", () => {
     expect(checks).toHaveLength(2); // input, then output
   });
 
+  it("checks a tool call's arguments as output, and a blocked call never reaches the caller", async () => {
+    const fakes = llmFakes();
+    const { call } = await setUp(guarded(fakes));
+    // The fake's tool arguments come from the schema: this one can only say the blocked word.
+    const tool = {
+      type: "function",
+      function: {
+        name: "search",
+        parameters: { type: "object", properties: { topic: { enum: ["forbidden-topic"] } } },
+      },
+    };
+    const res = await call("/api/v1/openai/chat/completions", chat("an innocent question", { tools: [tool] }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      choices: { message: { content: string; tool_calls?: unknown[] }; finish_reason: string }[];
+    };
+    expect(body.choices[0]?.message.tool_calls).toBeUndefined();
+    expect(body.choices[0]).toMatchObject({
+      message: { content: "Sorry, the model cannot answer this." },
+      finish_reason: "content_filter",
+    });
+  });
+
   it("fails closed with 503 when the guardrail cannot be reached", async () => {
     const fakes = llmFakes();
     const { call } = await setUp(

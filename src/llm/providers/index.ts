@@ -1,6 +1,6 @@
 import type { Env } from "../../env.js";
 import { createBedrockGuardrail, type Guardrail } from "../guardrails.js";
-import { compatModels, MODELS, type ModelEntry } from "../models.js";
+import { capabilitiesOf, compatModels, MODELS, type ModelEntry } from "../models.js";
 import type { LlmProvider, ProviderId } from "../types.js";
 import { createBedrockProvider } from "./bedrock.js";
 import { createCompatProvider, createGroqProvider, createOpenAiProvider } from "./openai-compatible.js";
@@ -50,7 +50,11 @@ const build = (env: Env): ProviderSet => {
   const order = env.LLM_PROVIDER_ORDER.filter((id) => providers.has(id));
   const models = [
     ...MODELS,
-    ...compatModels(env.OPENAI_COMPATIBLE_MODELS, env.OPENAI_COMPATIBLE_CONTEXT_WINDOW),
+    ...compatModels(
+      env.OPENAI_COMPATIBLE_MODELS,
+      env.OPENAI_COMPATIBLE_CONTEXT_WINDOW,
+      capabilitiesOf(env.OPENAI_COMPATIBLE_CAPABILITIES),
+    ),
   ].filter((model) => providers.has(model.provider));
   const guardrail =
     env.BEDROCK_GUARDRAIL_ID && env.AWS_REGION && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY

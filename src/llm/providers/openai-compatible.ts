@@ -4,10 +4,21 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParams,
+  ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import { shortTag } from "../../lib/crypto.js";
 import { type FailureKind, kindOfStatus, ProviderFailure, parseRetryAfter } from "../provider-failure.js";
-import type { FinishReason, LlmEvent, LlmProvider, LlmRequest, LlmResult, ProviderId } from "../types.js";
+import type {
+  FinishReason,
+  LlmEvent,
+  LlmMessage,
+  LlmProvider,
+  LlmRequest,
+  LlmResult,
+  ProviderId,
+  ResponseFormat,
+  TokenUsage,
+} from "../types.js";
 
 /** The one call both SDKs share (groq-sdk is generated from the same OpenAI-style spec). */
 type ChatClient = {
@@ -21,14 +32,101 @@ type ChatClient = {
 const finishReason = (reason: string | null | undefined): FinishReason =>
   reason === "length" || reason === "content_filter" || reason === "tool_calls" ? reason : "stop";
 
+/** A message in OpenAI's own form: image parts as `image_url`, tool calls and tool results as OpenAI has them. */
+const wireMessage = (message: LlmMessage): ChatCompletionMessageParam => {
+  switch (message.role) {
+    case "system":
+      return { role: "system", content: message.content };
+    case "user":
+      return {
+        role: "user",
+        content:
+          typeof message.content === "string"
+            ? message.content
+            : message.content.map((part) =>
+                part.type === "text"
+                  ? { type: "text" as const, text: part.text }
+                  : {
+                      type: "image_url" as const,
+                      image_url: { url: part.url, ...(part.detail ? { detail: part.detail } : {}) },
+                    },
+              ),
+      };
+    case "assistant":
+      return message.toolCalls?.length
+        ? {
+            role: "assistant",
+            content: message.content || null,
+            tool_calls: message.toolCalls.map((call) => ({
+              id: call.id,
+              type: "function" as const,
+              function: { name: call.name, arguments: call.arguments },
+            })),
+          }
+        : { role: "assistant", content: message.content };
+    case "tool":
+      return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+  }
+};
+
+const wireFormat = (format: ResponseFormat) =>
+  format.type === "json_schema"
+    ? {
+        type: "json_schema" as const,
+        json_schema: {
+          name: format.name,
+          schema: format.schema,
+          ...(format.description ? { description: format.description } : {}),
+          ...(format.strict !== undefined ? { strict: format.strict } : {}),
+        },
+      }
+    : { type: format.type };
+
 const body = (model: string, request: LlmRequest, stream: boolean): ChatCompletionCreateParams => ({
   model,
-  messages: request.messages,
+  messages: request.messages.map(wireMessage),
   ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
   ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
   ...(request.stop?.length ? { stop: request.stop } : {}),
-  ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+  ...(request.tools?.length
+    ? {
+        tools: request.tools.map((tool) => ({
+          type: "function" as const,
+          function: {
+            name: tool.name,
+            parameters: tool.parameters,
+            ...(tool.description ? { description: tool.description } : {}),
+            ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+          },
+        })),
+      }
+    : {}),
+  ...(request.toolChoice !== undefined
+    ? {
+        tool_choice:
+          typeof request.toolChoice === "string"
+            ? request.toolChoice
+            : { type: "function" as const, function: { name: request.toolChoice.name } },
+      }
+    : {}),
+  ...(request.parallelToolCalls !== undefined ? { parallel_tool_calls: request.parallelToolCalls } : {}),
+  ...(request.responseFormat ? { response_format: wireFormat(request.responseFormat) } : {}),
   ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+});
+
+/** Usage as the chat completions API reports it (Groq puts a stream's under `x_groq`). */
+type WireUsage = {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+};
+
+const usageOf = (usage: WireUsage): TokenUsage => ({
+  inputTokens: usage.prompt_tokens ?? 0,
+  outputTokens: usage.completion_tokens ?? 0,
+  ...(usage.prompt_tokens_details?.cached_tokens !== undefined
+    ? { cachedInputTokens: usage.prompt_tokens_details.cached_tokens }
+    : {}),
 });
 
 const headerValue = (headers: unknown, name: string): string | null => {
@@ -86,13 +184,14 @@ export const createOpenAiCompatibleProvider = (options: {
       }
       const choice = completion.choices?.[0];
       if (!choice) throw new ProviderFailure({ provider: id, kind: "malformed", message: "the answer had no choices" });
+      const toolCalls = (choice.message?.tool_calls ?? []).flatMap((call) =>
+        call.type === "function" ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
+      );
       return {
         text: choice.message?.content ?? "",
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
         finishReason: finishReason(choice.finish_reason),
-        usage: {
-          inputTokens: completion.usage?.prompt_tokens ?? 0,
-          outputTokens: completion.usage?.completion_tokens ?? 0,
-        },
+        usage: usageOf(completion.usage ?? {}),
       };
     },
 
@@ -111,13 +210,18 @@ export const createOpenAiCompatibleProvider = (options: {
           const choice = chunk.choices?.[0];
           const text = choice?.delta?.content;
           if (text) yield { type: "text", text };
-          if (choice?.finish_reason) finish = finishReason(choice.finish_reason);
-          if (chunk.usage) {
+          for (const call of choice?.delta?.tool_calls ?? []) {
             yield {
-              type: "usage",
-              usage: { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens },
+              type: "tool_call",
+              index: call.index,
+              ...(call.id ? { id: call.id } : {}),
+              ...(call.function?.name ? { name: call.function.name } : {}),
+              arguments: call.function?.arguments ?? "",
             };
           }
+          if (choice?.finish_reason) finish = finishReason(choice.finish_reason);
+          const usage = chunk.usage ?? (chunk as { x_groq?: { usage?: WireUsage } }).x_groq?.usage;
+          if (usage) yield { type: "usage", usage: usageOf(usage) };
         }
       } catch (error) {
         throw classify(id, error, signal);

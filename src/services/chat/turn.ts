@@ -146,7 +146,8 @@ export const runTurn = async (options: {
         usage = event.usage;
       } else if (event.type === "finish") {
         finish = event.reason;
-      } else {
+      } else if (event.type === "error") {
+        // Chat sends no tools, so a tool-call delta cannot arrive; any other event kind is not a failure.
         failure = { code: event.code, message: event.message };
       }
     }

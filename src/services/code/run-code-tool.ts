@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { ApiError } from "../../lib/errors.js";
-import { parseJsonAnswer } from "../../llm/json-answer.js";
+import { jsonSchemaFormat, parseJsonAnswer } from "../../llm/json-answer.js";
 import { estimateTokens } from "../../llm/models.js";
 import type { ChatMessage, FinishReason, LlmRequest, TokenUsage } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
@@ -96,7 +96,11 @@ export const runCodeTool = async <I extends ToolInput, S extends z.ZodType>({
     { role: "user", content: tool.user(input) },
   ];
   const call = (conversation: ChatMessage[]): ModelCall => {
-    const request: LlmRequest = { messages: conversation, temperature: TEMPERATURE, json: true };
+    const request: LlmRequest = {
+      messages: conversation,
+      temperature: TEMPERATURE,
+      responseFormat: jsonSchemaFormat(`code_${tool.name}`, tool.output),
+    };
     // An answer that failed validation must not be served again from cache, so none is cached.
     return { service: "code", model: input.model, request, cacheable: false, signal, apeSystemPrompts: true };
   };
@@ -115,7 +119,7 @@ export const runCodeTool = async <I extends ToolInput, S extends z.ZodType>({
           usage = event.usage;
         } else if (event.type === "finish") {
           finish = event.reason;
-        } else {
+        } else if (event.type === "error") {
           yield { type: "error", code: event.code, message: event.message };
           return;
         }

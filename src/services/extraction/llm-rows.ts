@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../../lib/errors.js";
-import { parseJsonAnswer } from "../../llm/json-answer.js";
+import { jsonSchemaFormat, parseJsonAnswer } from "../../llm/json-answer.js";
 import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
 import type { ChatMessage, FinishReason, LlmRequest } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
@@ -462,6 +462,9 @@ export const extractRowsWithModel = async ({
   if (columns.length === 0) throw new ApiError("VALIDATION_FAILED", "An extraction needs at least one column.");
   const chunks = chunkPages(pages, chunking);
   const system = systemPrompt(columns);
+  // The rows' own schema (the columns as properties), not RowsAnswer's any-object rows, so a model held to
+  // the schema it is sent answers with the job's columns.
+  const answerSchema = rowsJsonSchema(columns);
   const found: ExtractedRow[][] = chunks.map(() => []);
   const keys = new Set<string>();
   let calls = 0;
@@ -471,7 +474,11 @@ export const extractRowsWithModel = async ({
 
   const ask = async (messages: ChatMessage[]) => {
     signal?.throwIfAborted();
-    const request: LlmRequest = { messages, temperature: 0, json: true };
+    const request: LlmRequest = {
+      messages,
+      temperature: 0,
+      responseFormat: jsonSchemaFormat("extraction_rows", answerSchema),
+    };
     // Uncached: an answer that failed validation must not come back from cache when the job is retried.
     // The system prompt carries the caller's column names and descriptions, so the input guardrail checks it too.
     const call: ModelCall = {

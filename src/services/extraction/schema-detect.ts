@@ -4,6 +4,7 @@ import { documentPages } from "../../db/schema/index.js";
 import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { createWebReader, WebReadError } from "../../integrations/web-reader.js";
 import { ApiError } from "../../lib/errors.js";
+import { jsonSchemaFormat } from "../../llm/json-answer.js";
 import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
 import type { ServiceContext } from "../context.js";
 import { requireDocument } from "../documents/documents.js";
@@ -139,7 +140,7 @@ export const detectSchema = async ({
           { role: "system", content: SUGGEST_SYSTEM },
           { role: "user", content: untrusted("page_text", source.text.slice(0, MODEL_SAMPLE_CHARS)) },
         ],
-        json: true,
+        responseFormat: jsonSchemaFormat("extraction_schema", Suggestion),
         temperature: 0,
         maxTokens: 1_200,
       },

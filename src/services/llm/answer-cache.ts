@@ -18,15 +18,8 @@ export const isCacheable = (request: LlmRequest, marked: boolean | undefined) =>
  */
 export const answerCacheKey = async (userId: string, modelSpec: string, request: LlmRequest) =>
   `cache:llm:${await sha256Hex(
-    JSON.stringify([
-      userId,
-      modelSpec,
-      request.messages.map((message) => [message.role, message.content]),
-      request.temperature ?? null,
-      request.maxTokens ?? null,
-      request.json ?? false,
-      request.stop ?? [],
-    ]),
+    // The whole request: messages (parts, tool calls and results), tools, tool choice and response format.
+    JSON.stringify([userId, modelSpec, request]),
   )}`;
 
 export const readCachedAnswer = async (ctx: ServiceContext, key: string) => {

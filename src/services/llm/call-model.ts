@@ -3,12 +3,27 @@ import { ApiError } from "../../lib/errors.js";
 import { createBreaker } from "../../llm/breaker.js";
 import { costOf, estimateTokens, type ModelEntry } from "../../llm/models.js";
 import { configuredProviders } from "../../llm/providers/index.js";
-import { type RouteOptions, resolveCandidates, routeComplete, routeStream } from "../../llm/router.js";
-import type { FinishReason, LlmEvent, LlmRequest, ProviderId, TokenUsage } from "../../llm/types.js";
+import {
+  capableCandidates,
+  type RouteOptions,
+  resolveCandidates,
+  routeComplete,
+  routeStream,
+} from "../../llm/router.js";
+import {
+  type FinishReason,
+  type LlmEvent,
+  type LlmRequest,
+  messageText,
+  type ProviderId,
+  type TokenUsage,
+  type ToolCall,
+} from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
 import { assertWithinBudget } from "../usage/budget.js";
 import { recordUsage } from "../usage/record-usage.js";
 import { answerCacheKey, type CachedAnswer, isCacheable, readCachedAnswer, storeAnswer } from "./answer-cache.js";
+import { upstreamClock } from "./upstream-clock.js";
 
 /** A model call on behalf of the caller. */
 export type ModelCall = {
@@ -27,6 +42,8 @@ export type ModelCall = {
 /** A finished answer and how it was made. */
 export type ModelAnswer = {
   text: string;
+  /** The functions the model called (only when the request offered tools). */
+  toolCalls?: ToolCall[] | undefined;
   finishReason: FinishReason;
   usage: TokenUsage;
   provider: ProviderId;
@@ -65,6 +82,7 @@ const routeOptions = (ctx: ServiceContext, signal: AbortSignal | undefined): Rou
   log: ctx.log,
   defer: ctx.defer,
   signal,
+  upstream: upstreamClock(ctx),
 });
 
 /** Applies the configured guardrail (if any); a guardrail that cannot be reached fails the call (503). */
@@ -90,16 +108,20 @@ const guard = async (
  * prompts (code tools, summaries, titles); a caller's system prompt (front door, chat) is checked like the rest.
  */
 const inputTexts = (request: LlmRequest, apeSystemPrompts: boolean) =>
-  request.messages
-    .filter((message) => !(apeSystemPrompts && message.role === "system"))
-    .map((message) => message.content);
+  request.messages.filter((message) => !(apeSystemPrompts && message.role === "system")).map(messageText);
+
+/** What an output guardrail checks: the answer's text and its tool calls' arguments. */
+const outputTexts = (text: string, toolCalls: ToolCall[] | undefined) => [
+  text,
+  ...(toolCalls ?? []).filter(Boolean).map((toolCall) => toolCall.arguments),
+];
 
 /** Everything before a call: which models, within budget, and the cache's answer if any. */
 const prepare = async (ctx: ServiceContext, call: ModelCall) => {
   const userId = callerId(ctx);
   ctx.genericAudit = false;
   const options = routeOptions(ctx, call.signal);
-  const candidates = resolveCandidates(options.set, call.model);
+  const candidates = capableCandidates(resolveCandidates(options.set, call.model), call.request);
   const cacheKey =
     ctx.env.LLM_CACHE_TTL_SECONDS > 0 && isCacheable(call.request, call.cacheable)
       ? await answerCacheKey(userId, call.model, call.request)
@@ -192,9 +214,12 @@ export const completeForCaller = async ({
   const routedResult = await routeComplete(candidates, call.request, options);
   const { routed } = routedResult;
   let { result } = routedResult;
-  const output = await guard(ctx, "OUTPUT", [result.text], call.signal);
+  // Tool calls' arguments are output too: a blocked answer loses them with its text.
+  const output = await guard(ctx, "OUTPUT", outputTexts(result.text, result.toolCalls), call.signal);
   // Blocked output is replaced by the guardrail's message, as Bedrock itself answers, and never cached.
-  if (output.blocked) result = { ...result, text: output.message, finishReason: "content_filter" };
+  if (output.blocked) {
+    result = { text: output.message, finishReason: "content_filter", usage: result.usage };
+  }
   const latencyMs = Date.now() - started;
   const { costUsd, work } = account(ctx, {
     userId,
@@ -230,7 +255,10 @@ export const streamForCaller = async ({
   if (cached) {
     accountCacheHit(ctx, { userId, call, cached, started, ttftMs: 0 });
     const replay = async function* (): AsyncIterable<LlmEvent> {
-      yield { type: "text", text: cached.text };
+      if (cached.text) yield { type: "text", text: cached.text };
+      for (const [index, toolCall] of (cached.toolCalls ?? []).entries()) {
+        yield { type: "tool_call", index, id: toolCall.id, name: toolCall.name, arguments: toolCall.arguments };
+      }
       yield { type: "usage", usage: cached.usage };
       yield { type: "finish", reason: cached.finishReason };
     };
@@ -243,17 +271,24 @@ export const streamForCaller = async ({
   ctx.defer(new Promise<void>((resolve) => (settle = resolve)));
   const relay = async function* (): AsyncIterable<LlmEvent> {
     let text = "";
+    const toolCalls: ToolCall[] = [];
     let usage: TokenUsage | null = null;
     let finish: FinishReason | null = null;
     let blocked = false;
     try {
       for await (const event of events) {
         if (event.type === "text") text += event.text;
-        else if (event.type === "usage") usage = event.usage;
+        else if (event.type === "tool_call") {
+          const toolCall = toolCalls[event.index] ?? { id: "", name: "", arguments: "" };
+          toolCalls[event.index] = toolCall;
+          if (event.id) toolCall.id = event.id;
+          if (event.name) toolCall.name = event.name;
+          toolCall.arguments += event.arguments;
+        } else if (event.type === "usage") usage = event.usage;
         else if (event.type === "error") finish = "error";
         if (event.type === "finish") {
           // A stream's output can only be checked once it is whole: a block ends it with an error event.
-          const output = await guard(ctx, "OUTPUT", [text], call.signal).catch(() => ({
+          const output = await guard(ctx, "OUTPUT", outputTexts(text, toolCalls), call.signal).catch(() => ({
             blocked: true as const,
             message: "The guardrail could not check the answer.",
           }));
@@ -269,7 +304,7 @@ export const streamForCaller = async ({
       }
     } finally {
       const spent = usage ?? {
-        inputTokens: estimateTokens(call.request.messages.map((message) => message.content).join("\n")),
+        inputTokens: estimateTokens(call.request.messages.map(messageText).join("\n")),
         outputTokens: estimateTokens(text),
       };
       const { work } = account(ctx, {
@@ -287,6 +322,7 @@ export const streamForCaller = async ({
         tasks.push(
           storeAnswer(ctx, cacheKey, {
             text,
+            ...(toolCalls.length > 0 ? { toolCalls: toolCalls.filter(Boolean) } : {}),
             finishReason: finish,
             usage: spent,
             provider: routed.provider,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RankedPassage } from "../../db/schema/index.js";
 import { ApiError } from "../../lib/errors.js";
-import { parseJsonAnswer } from "../../llm/json-answer.js";
+import { jsonSchemaFormat, parseJsonAnswer } from "../../llm/json-answer.js";
 import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
 import type { ChatMessage } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
@@ -18,7 +18,15 @@ export type CallSpend = { tokensInput: number; tokensOutput: number; costUsd: nu
  */
 const askJson = async <S extends z.ZodType>(
   ctx: ServiceContext,
-  input: { what: string; system: string; user: string; schema: S; spent: (spend: CallSpend) => Promise<void> },
+  input: {
+    what: string;
+    /** The schema's name as the model sees it (`research_plan`). */
+    name: string;
+    system: string;
+    user: string;
+    schema: S;
+    spent: (spend: CallSpend) => Promise<void>;
+  },
 ): Promise<z.output<S>> => {
   const ask = async (messages: ChatMessage[]) => {
     // Uncached: an answer that failed validation must not come back from cache when the session is retried.
@@ -27,7 +35,7 @@ const askJson = async <S extends z.ZodType>(
       call: {
         service: "research",
         model: "auto",
-        request: { messages, temperature: 0, json: true },
+        request: { messages, temperature: 0, responseFormat: jsonSchemaFormat(input.name, input.schema) },
         cacheable: false,
         apeSystemPrompts: true,
       },
@@ -80,6 +88,7 @@ export const planQuestions = async (
 ) => {
   const answer = await askJson(ctx, {
     what: "research plan",
+    name: "research_plan",
     system: [
       "You plan web research. Split the research question into distinct sub-questions that together answer it, each answerable by searching the web, each short and specific.",
       untrustedDataRule("research_question"),
@@ -112,6 +121,7 @@ export const writeSection = async (
 ): Promise<SectionDraft> =>
   askJson(ctx, {
     what: `section on "${input.question.slice(0, 80)}"`,
+    name: "research_section",
     system: [
       "You write one section of a research report that answers a sub-question, using only the numbered passages given. Every sentence that states a fact ends with the number of the passage it comes from, in square brackets: [1], or [1, 3]. Never cite a number that was not given, and never state what no passage says; when the passages do not answer the question, say so in one sentence without a citation.",
       untrustedDataRule("passage"),
@@ -143,6 +153,7 @@ export const writeSummary = async (
   (
     await askJson(ctx, {
       what: "summary",
+      name: "research_summary",
       system: [
         "You write the summary of a research report: a few sentences that answer the research question from the report's sections. Keep the sections' citation numbers [n] on the sentences whose facts they support, and add no fact the sections do not state.",
         untrustedDataRule("report_section"),

@@ -12,7 +12,7 @@ export const listModelsRoute = createRoute({
   tags: ["openai"],
   summary: "List models (OpenAI-compatible)",
   description:
-    "What `model` may be in chat completions: `auto`, `fast`, `quality`, each configured provider, and `provider/model` for each configured model. Empty when no provider is configured. Takes an API key with the `chat` (or `read`) scope.",
+    "What `model` may be in chat completions: `auto`, `fast`, `quality`, each configured provider, and `provider/model` for each configured model with its `capabilities` (`tools`, `vision`, `json_schema`) and `context_window`. Empty when no provider is configured. Takes an API key with the `chat` (or `read`) scope.",
   security: sessionOrApiKey,
   middleware: [requireAuth("chat"), rateLimit("default")] as const,
   responses: {
@@ -31,6 +31,7 @@ export const registerListModels = (app: App) =>
           object: "model" as const,
           created: 0,
           owned_by: model.owned_by,
+          ...(model.capabilities ? { capabilities: model.capabilities, context_window: model.context_window } : {}),
         })),
       },
       200,

@@ -2,19 +2,81 @@ import { z } from "@hono/zod-openapi";
 
 const TextPartSchema = z
   .object({
-    type: z.literal("text").openapi({ description: "Only text parts are supported.", example: "text" }),
-    text: z.string().openapi({ description: "The text of this part.", example: "Summarise this." }),
+    type: z.literal("text").openapi({ description: "A text part.", example: "text" }),
+    text: z
+      .string()
+      .max(400_000)
+      .openapi({ description: "The text of this part.", example: "What is in this picture?" }),
   })
   .openapi("OpenAiTextPart");
 
+const ImagePartSchema = z
+  .object({
+    type: z.literal("image_url").openapi({ description: "An image part.", example: "image_url" }),
+    image_url: z
+      .object({
+        url: z.string().max(20_000_000).openapi({
+          description:
+            "An `https:` URL or a base64 `data:` URL of the image. Bedrock takes `data:` URLs (PNG, JPEG, GIF, WebP) only.",
+          example: "data:image/png;base64,iVBORw0KGgo=",
+        }),
+        detail: z
+          .enum(["auto", "low", "high"])
+          .optional()
+          .openapi({ description: "How closely the model looks (OpenAI).", example: "auto" }),
+      })
+      .openapi({ description: "The image.", example: { url: "data:image/png;base64,iVBORw0KGgo=" } }),
+  })
+  .openapi("OpenAiImagePart");
+
+const ToolCallSchema = z
+  .object({
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .openapi({ description: "The call's id, quoted by its tool result.", example: "call_1" }),
+    type: z.literal("function").openapi({ description: "Always `function`.", example: "function" }),
+    function: z
+      .object({
+        name: z.string().min(1).max(64).openapi({ description: "The function called.", example: "get_weather" }),
+        arguments: z
+          .string()
+          .max(400_000)
+          .openapi({ description: "Its arguments, as the JSON text the model wrote.", example: '{"city":"Oslo"}' }),
+      })
+      .openapi({ description: "What was called.", example: { name: "get_weather", arguments: '{"city":"Oslo"}' } }),
+  })
+  .openapi("OpenAiToolCall");
+
 const MessageSchema = z
   .object({
-    role: z
-      .enum(["system", "developer", "user", "assistant"])
-      .openapi({ description: "Who speaks. `developer` is treated as `system`.", example: "user" }),
+    role: z.enum(["system", "developer", "user", "assistant", "tool"]).openapi({
+      description: "Who speaks. `developer` is treated as `system`; `tool` carries a tool's result.",
+      example: "user",
+    }),
     content: z
-      .union([z.string().max(400_000), z.array(TextPartSchema).max(100)])
-      .openapi({ description: "The message: a string, or text parts that are joined.", example: "Say hello." }),
+      .union([z.string().max(400_000), z.array(z.union([TextPartSchema, ImagePartSchema])).max(100)])
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "The message: a string, or parts (text, and `image_url` in user messages). May be null in an assistant message with tool calls.",
+        example: "Say hello.",
+      }),
+    tool_calls: z
+      .array(ToolCallSchema)
+      .max(64)
+      .optional()
+      .openapi({
+        description: "The functions an assistant message called.",
+        example: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }],
+      }),
+    tool_call_id: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: "In a `tool` message: the id of the call this is the result of.", example: "call_1" }),
     name: z
       .string()
       .max(64)
@@ -22,6 +84,36 @@ const MessageSchema = z
       .openapi({ description: "Ignored; accepted for compatibility.", example: "ada" }),
   })
   .openapi("OpenAiMessage");
+
+const ToolSchema = z
+  .object({
+    type: z.literal("function").openapi({ description: "Always `function`.", example: "function" }),
+    function: z
+      .object({
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/)
+          .openapi({ description: "The function's name.", example: "get_weather" }),
+        description: z
+          .string()
+          .max(4_000)
+          .optional()
+          .openapi({ description: "What it does, for the model.", example: "The weather in a city." }),
+        parameters: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .openapi({
+            description: "A JSON Schema of its arguments.",
+            example: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+          }),
+        strict: z
+          .boolean()
+          .optional()
+          .openapi({ description: "Ask for arguments that fit the schema exactly (OpenAI).", example: false }),
+      })
+      .openapi({ description: "The function.", example: { name: "get_weather", parameters: { type: "object" } } }),
+  })
+  .openapi("OpenAiTool");
 
 export const ChatCompletionRequestSchema = z
   .object({
@@ -76,15 +168,88 @@ export const ChatCompletionRequestSchema = z
       })
       .optional()
       .openapi({ description: "Options for `stream: true`.", example: { include_usage: true } }),
-    response_format: z
-      .object({
-        type: z
-          .enum(["text", "json_object", "json_schema"])
-          .openapi({ description: "`json_object` or `json_schema` ask for a JSON object.", example: "json_object" }),
-      })
-      .passthrough()
+    tools: z
+      .array(ToolSchema)
+      .max(128)
       .optional()
-      .openapi({ description: "The answer's format.", example: { type: "json_object" } }),
+      .openapi({
+        description:
+          "Functions the model may call. A model without tool support is never tried; when none of the models the request may use has it, the answer is 400 `CAPABILITY_UNAVAILABLE`.",
+        example: [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }],
+      }),
+    tool_choice: z
+      .union([
+        z.enum(["auto", "none", "required"]),
+        z.object({
+          type: z.literal("function").openapi({ description: "Always `function`.", example: "function" }),
+          function: z
+            .object({
+              name: z
+                .string()
+                .min(1)
+                .max(64)
+                .openapi({ description: "The tool the model must call.", example: "get_weather" }),
+            })
+            .openapi({ description: "The tool.", example: { name: "get_weather" } }),
+        }),
+      ])
+      .optional()
+      .openapi({
+        description: "`auto`, `none`, `required`, or `{type: function, function: {name}}` for that one tool.",
+        example: "auto",
+      }),
+    parallel_tool_calls: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Whether the model may call several tools in one answer.", example: true }),
+    response_format: z
+      .discriminatedUnion("type", [
+        z.object({ type: z.literal("text").openapi({ description: "Plain text.", example: "text" }) }),
+        z.object({
+          type: z.literal("json_object").openapi({ description: "Any one JSON object.", example: "json_object" }),
+        }),
+        z.object({
+          type: z
+            .literal("json_schema")
+            .openapi({ description: "A JSON object that fits `json_schema.schema`.", example: "json_schema" }),
+          json_schema: z
+            .object({
+              name: z
+                .string()
+                .regex(/^[A-Za-z0-9_-]{1,64}$/)
+                .openapi({ description: "The schema's name.", example: "answer" }),
+              description: z
+                .string()
+                .max(4_000)
+                .optional()
+                .openapi({ description: "What the answer is, for the model.", example: "A yes or no." }),
+              schema: z
+                .record(z.string(), z.unknown())
+                .optional()
+                .openapi({
+                  description: "The JSON Schema the answer must fit.",
+                  example: { type: "object", properties: { ok: { type: "boolean" } } },
+                }),
+              strict: z.boolean().nullable().optional().openapi({
+                description: "Hold the answer to the schema exactly (OpenAI's strict mode).",
+                example: true,
+              }),
+            })
+            .openapi({
+              description: "The schema and its name.",
+              example: { name: "answer", schema: { type: "object" }, strict: true },
+            }),
+        }),
+      ])
+      .optional()
+      .openapi({
+        description:
+          "The answer's format: `text`, `json_object`, or `json_schema` with `json_schema: {name, schema, strict}` (passed to the provider in its own form; a model that cannot take a schema is never tried).",
+        example: {
+          type: "json_schema",
+          json_schema: { name: "answer", schema: { type: "object", properties: { ok: { type: "boolean" } } } },
+        },
+      }),
     n: z.literal(1).optional().openapi({ description: "Only one choice is supported.", example: 1 }),
     user: z
       .string()
@@ -101,6 +266,15 @@ const UsageSchema = z
     prompt_tokens: z.number().int().openapi({ description: "Tokens in.", example: 12 }),
     completion_tokens: z.number().int().openapi({ description: "Tokens out.", example: 7 }),
     total_tokens: z.number().int().openapi({ description: "Both.", example: 19 }),
+    prompt_tokens_details: z
+      .object({
+        cached_tokens: z
+          .number()
+          .int()
+          .openapi({ description: "Input tokens the provider served from its prompt cache.", example: 0 }),
+      })
+      .optional()
+      .openapi({ description: "Where the provider reports it.", example: { cached_tokens: 0 } }),
   })
   .openapi("OpenAiUsage");
 
@@ -120,8 +294,20 @@ export const ChatCompletionSchema = z
           message: z
             .object({
               role: z.literal("assistant").openapi({ description: "Always `assistant`.", example: "assistant" }),
-              content: z.string().openapi({ description: "The answer.", example: "Hello!" }),
+              content: z
+                .string()
+                .nullable()
+                .openapi({ description: "The answer (null when only tools were called).", example: "Hello!" }),
               refusal: z.null().openapi({ description: "Always null.", example: null }),
+              tool_calls: z
+                .array(ToolCallSchema)
+                .optional()
+                .openapi({
+                  description: "The functions the model called; `finish_reason` is then `tool_calls`.",
+                  example: [
+                    { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+                  ],
+                }),
             })
             .openapi({
               description: "The assistant's message.",
@@ -158,6 +344,18 @@ export const ModelListSchema = z
           object: z.literal("model").openapi({ description: "Always `model`.", example: "model" }),
           created: z.number().int().openapi({ description: "Unix time; 0 for APE's aliases.", example: 0 }),
           owned_by: z.string().openapi({ description: "The provider, or `ape` for aliases.", example: "groq" }),
+          capabilities: z
+            .array(z.enum(["tools", "vision", "json_schema"]))
+            .optional()
+            .openapi({
+              description: "What the model takes beyond text (models only, not aliases).",
+              example: ["tools", "json_schema"],
+            }),
+          context_window: z
+            .number()
+            .int()
+            .optional()
+            .openapi({ description: "Its context window in tokens (models only).", example: 131072 }),
         }),
       )
       .openapi({
