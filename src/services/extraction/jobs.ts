@@ -304,7 +304,7 @@ export const retryJob = async ({ ctx, id }: { ctx: ServiceContext; id: string })
   const job = await requireJob({ ctx, id });
   const [queued] = await ctx.db
     .update(extractionJobs)
-    .set({ status: "pending", leaseUntil: null, completedAt: null, progress: null })
+    .set({ status: "pending", leaseUntil: null, completedAt: null, progress: null, slices: 0, checkpoint: null })
     .where(and(eq(extractionJobs.id, job.id), inArray(extractionJobs.status, ["failed", "cancelled"])))
     .returning();
   if (!queued)

@@ -275,7 +275,7 @@ export const retrySession = async ({ ctx, id }: { ctx: ServiceContext; id: strin
   const session = await requireSession({ ctx, id });
   const [queued] = await ctx.db
     .update(researchSessions)
-    .set({ status: "pending", leaseUntil: null, completedAt: null, startedAt: null })
+    .set({ status: "pending", leaseUntil: null, completedAt: null, startedAt: null, slices: 0 })
     .where(and(eq(researchSessions.id, session.id), inArray(researchSessions.status, ["failed", "cancelled"])))
     .returning();
   if (!queued) {
