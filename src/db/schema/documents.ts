@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   varchar,
 } from "drizzle-orm/pg-core";
-import { createdAt, checkpointColumn, idColumn, leaseColumns, oneOf, timestamptz, updatedAt } from "./columns.js";
+import { checkpointColumn, createdAt, idColumn, leaseColumns, oneOf, timestamptz, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
 /** Postgres's full-text vector; written by Postgres itself (a generated column), never by code. */

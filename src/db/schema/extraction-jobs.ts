@@ -1,5 +1,5 @@
 import { index, integer, jsonb, pgTable, text, uniqueIndex, varchar } from "drizzle-orm/pg-core";
-import { createdAt, checkpointColumn, idColumn, leaseColumns, oneOf, timestamptz, updatedAt } from "./columns.js";
+import { checkpointColumn, createdAt, idColumn, leaseColumns, oneOf, timestamptz, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
 /** What an extraction reads: an uploaded document, one web page, or a crawl from a start page. */

@@ -1,6 +1,6 @@
 import type { ExtractionCheckpoint, ExtractionJob } from "../../db/schema/index.js";
-import type { FirecrawlClient, FirecrawlDocument } from "../../integrations/firecrawl.js";
 import { userPrefix } from "../../integrations/files.js";
+import type { FirecrawlClient, FirecrawlDocument } from "../../integrations/firecrawl.js";
 import type { ServiceContext } from "../context.js";
 import { JobError } from "../jobs/outcome.js";
 import type { SliceBudget } from "../jobs/slice.js";

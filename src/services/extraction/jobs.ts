@@ -40,11 +40,9 @@ export const publicJob = (job: ExtractionJob) => ({
   validation_rules: job.validationRules ?? {},
   output_format: job.outputFormat,
   webhook_url: job.webhookUrl,
-  progress: job.progress ?? {
-    stage: "queued" as const,
-    pages_fetched: 0,
-    pages_total: null,
-    rows_so_far: 0,
+  progress: {
+    ...(job.progress ?? { stage: "queued" as const, pages_fetched: 0, pages_total: null, rows_so_far: 0 }),
+    slices: job.slices,
   },
   rows_extracted: job.rowsExtracted,
   rows_valid: job.rowsValid,

@@ -5,10 +5,10 @@ import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { createWebReader, type WebPage, WebReadError } from "../../integrations/web-reader.js";
 import type { ServiceContext } from "../context.js";
 import { DocumentError } from "../documents/extract/errors.js";
-import { JobError } from "../jobs/outcome.js";
-import { pageOfFirecrawl } from "./crawl-firecrawl.js";
 import { parseCsv, type Table } from "../documents/extract/tabular.js";
 import { decodeText } from "../documents/extract/text.js";
+import { JobError } from "../jobs/outcome.js";
+import { pageOfFirecrawl } from "./crawl-firecrawl.js";
 import { tablesFromHtml } from "./tabular.js";
 
 /** One page of a job's source: where it came from, its text (Markdown), and the tables code can read. */
@@ -98,8 +98,7 @@ const crawlBuiltIn = async (ctx: ServiceContext, job: ExtractionJob, onPages: On
     const page = next.value;
     if ("skipped" in page) {
       skipped.push({ url: page.url, reason: page.reason, ...(page.status ? { status: page.status } : {}) });
-    }
-    else pages.push(fromWebPage(page));
+    } else pages.push(fromWebPage(page));
     await onPages(pages.length, bounds?.max_pages ?? null);
   }
 };

@@ -45,10 +45,12 @@ export const takeLease = async <T extends LeaseTable>(
   const [claimed] = await db
     // biome-ignore lint/suspicious/noExplicitAny: the tables share these columns, which drizzle cannot type generically
     .update(t as any)
-    .set({ status: options.holding, leaseUntil: sql`now() + make_interval(secs => ${options.leaseSeconds})`, ...options.set })
-    .where(
-      and(eq(t.id, options.id), or(waiting, and(eq(t.status, options.holding), lt(t.leaseUntil, sql`now()`)))),
-    )
+    .set({
+      status: options.holding,
+      leaseUntil: sql`now() + make_interval(secs => ${options.leaseSeconds})`,
+      ...options.set,
+    })
+    .where(and(eq(t.id, options.id), or(waiting, and(eq(t.status, options.holding), lt(t.leaseUntil, sql`now()`)))))
     .returning();
   if (claimed) return { claimed: claimed as T["$inferSelect"] };
   const [current] = await db
@@ -125,10 +127,7 @@ const leaseSecondsOf = (env: Pick<Env, "JOB_SLICE_SECONDS">) => env.JOB_SLICE_SE
  * The fence a run writes under: its row still on the claim's attempt and slice, and still running. A stale
  * delivery, a cancelled job and a newer slice all fail it, so they are never overwritten.
  */
-export const heldBy = <T extends JobTable>(
-  kind: JobKind<T>,
-  job: { id: string; attempt: number; slices: number },
-) =>
+export const heldBy = <T extends JobTable>(kind: JobKind<T>, job: { id: string; attempt: number; slices: number }) =>
   and(
     eq(kind.table.id, job.id),
     eq(kind.table.attempt, job.attempt),
@@ -156,9 +155,7 @@ export const keepHold = async <T extends JobTable>(
 };
 
 /** What a slice of work came to: the job is done (or was found cancelled), or it goes on in a next slice. */
-export type SliceResult =
-  | { done: "completed" | "ready" | "cancelled" | "failed" }
-  | { next: Record<string, unknown> };
+export type SliceResult = { done: "completed" | "ready" | "cancelled" | "failed" } | { next: Record<string, unknown> };
 
 /**
  * Runs one delivery of a job under its lease: claims it (a new attempt, unless this carries on after a clean

@@ -1,6 +1,6 @@
 import { and, isNotNull, lt, sql } from "drizzle-orm";
-import type { ServiceContext } from "../context.js";
 import type { PgColumn } from "drizzle-orm/pg-core";
+import type { ServiceContext } from "../context.js";
 import { DOCUMENT_JOBS, EXTRACTION_JOBS, OVERDUE_SECONDS, RESEARCH_JOBS } from "./lease.js";
 
 /** The columns the sweep reads, which every job table has. */

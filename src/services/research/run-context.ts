@@ -1,9 +1,4 @@
-import {
-  type ResearchProgress,
-  type ResearchSession,
-  type ResearchState,
-  type ResearchUsage,
-} from "../../db/schema/index.js";
+import type { ResearchProgress, ResearchSession, ResearchState, ResearchUsage } from "../../db/schema/index.js";
 import { userPrefix } from "../../integrations/files.js";
 import { type FirecrawlClient, firecrawlFromEnv } from "../../integrations/firecrawl.js";
 import { ApiError } from "../../lib/errors.js";

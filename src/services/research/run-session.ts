@@ -9,8 +9,8 @@ import { appendEvent } from "./events.js";
 import { createRunContext, endSliceIfOver, type RunContext, SliceEnd } from "./run-context.js";
 import { finishStep } from "./steps/finish.js";
 import { planStep } from "./steps/plan.js";
-import { readStep } from "./steps/read.js";
 import { rankStep } from "./steps/rank.js";
+import { readStep } from "./steps/read.js";
 import { searchStep } from "./steps/search.js";
 import { writeStep } from "./steps/write.js";
 

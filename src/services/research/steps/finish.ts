@@ -1,4 +1,4 @@
-import { type SkippedSource, researchSessions, type WrittenSection } from "../../../db/schema/index.js";
+import { researchSessions, type SkippedSource, type WrittenSection } from "../../../db/schema/index.js";
 import { LostHold } from "../../jobs/outcome.js";
 import { recordEvent, sendFirstAttempts } from "../../webhooks/events.js";
 import { researchEventData } from "../../webhooks/payloads.js";
