@@ -34,8 +34,7 @@ export const createSliceBudget = (
     },
     // A slice that has spent nothing has done nothing yet: it is never over, so every slice moves its job on.
     over: () =>
-      subrequests > 0 &&
-      (now() - started >= env.JOB_SLICE_SECONDS * 1000 || subrequests >= env.JOB_SLICE_SUBREQUESTS),
+      subrequests > 0 && (now() - started >= env.JOB_SLICE_SECONDS * 1000 || subrequests >= env.JOB_SLICE_SUBREQUESTS),
     used: () => ({ seconds: (now() - started) / 1000, subrequests }),
   };
 };

@@ -1,4 +1,4 @@
-import { and, isNotNull, lt, sql } from "drizzle-orm";
+import { and, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type { ServiceContext } from "../context.js";
 import { DOCUMENT_JOBS, EXTRACTION_JOBS, OVERDUE_SECONDS, RESEARCH_JOBS } from "./lease.js";
@@ -34,7 +34,17 @@ export const sweepJobs = async ({ ctx }: { ctx: ServiceContext }) => {
       // biome-ignore lint/suspicious/noExplicitAny: the job tables share these columns
       .update(t as any)
       .set({ leaseUntil: sql`now() + make_interval(secs => ${OVERDUE_SECONDS})` })
-      .where(and(overdue, sql`${t.status} = 'pending'`))
+      .where(
+        inArray(
+          t.id,
+          ctx.db
+            .select({ id: t.id })
+            // biome-ignore lint/suspicious/noExplicitAny: as above
+            .from(t as any)
+            .where(and(overdue, sql`${t.status} = 'pending'`))
+            .limit(SWEEP_LIMIT),
+        ),
+      )
       .returning({ id: t.id });
     const lapsed = await ctx.db
       .select({ id: t.id })
@@ -42,7 +52,7 @@ export const sweepJobs = async ({ ctx }: { ctx: ServiceContext }) => {
       .from(t as any)
       .where(and(overdue, sql`${t.status} = ${kind.holding}`))
       .limit(SWEEP_LIMIT);
-    for (const { id } of [...waiting.slice(0, SWEEP_LIMIT), ...lapsed]) {
+    for (const { id } of [...waiting, ...lapsed]) {
       await kind.send(ctx.env, id as string);
       requeued += 1;
     }
