@@ -96,6 +96,10 @@ export const EnvSchema = z
       .int()
       .positive()
       .default(1024 * 1024 * 1024),
+    // One queue message runs at most this much of a job, then checkpoints and queues the next slice: a consumer
+    // invocation has 15 minutes and 10,000 subrequests, shared by its batch.
+    JOB_SLICE_SECONDS: z.coerce.number().int().min(0).max(840).default(600),
+    JOB_SLICE_SUBREQUESTS: z.coerce.number().int().min(1).max(9000).default(1000),
     FETCH_ALLOW_HOSTS: csv.default([]),
     FETCH_DNS_RESOLVER_URL: z.url().default("https://cloudflare-dns.com/dns-query"),
     FIRECRAWL_API_KEY: optionalSecret,

@@ -1,23 +1,26 @@
 // What every benchmark shares: APE under `wrangler dev` on the test stack (migrated), with the limits lifted
 // for the run, a JSON POST, a fresh account, and percentiles.
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { applyMigrations } from "../migrate.mjs";
 import { stackSlot } from "../stack/config.mjs";
 import { stackUp } from "../stack/index.mjs";
 import { startWranglerDev } from "../wrangler-dev.mjs";
 
 /**
- * Starts the test stack and APE on :8796 (+10 per APE_STACK_SLOT) with `settings` added (provider settings, say).
+ * Starts the test stack and APE on :8796 (+10 per APE_STACK_SLOT, so benchmarks of two checkouts can run side by
+ * side) with `settings` added (provider settings, say).
  * @param {Record<string, string>} [settings]
  */
 export const startBenchApe = async (settings = {}) => {
+  // wrangler serves the docs assets from public/, which a fresh checkout has not built yet.
+  if (!existsSync(new URL("../../public/", import.meta.url))) await import("../build-assets.mjs");
   const stack = await stackUp("test");
   await applyMigrations(stack.DIRECT_DATABASE_URL);
   const server = await startWranglerDev({
     name: "bench",
-    // Moved by APE_STACK_SLOT like the test stack, so benchmarks of two checkouts can run side by side.
     port: 8796 + stackSlot() * 10,
-    inspectorPort: 9350 + stackSlot(),
+    inspectorPort: 9360 + stackSlot(),
     settings: {
       ENVIRONMENT: "test",
       LOG_LEVEL: "error",

@@ -104,6 +104,13 @@ export interface FirecrawlClient {
    * earlier read of a crawl still scraping, only the documents after that read's.
    */
   crawlStatus(id: string, next?: string): Promise<FirecrawlCrawlStatus>;
+  /**
+   * One results page of the crawl: the first (a status read) without `next`, else the page `next` names.
+   * `next` in the answer is where the following read goes: more documents, or (while scraping) the same
+   * place once more are done. One request, so a job can read a crawl a page at a time across its slices and
+   * never read a document twice.
+   */
+  crawlPage(id: string, next?: string | null): Promise<FirecrawlCrawlStatus>;
   /** Web search (Firecrawl's v2 search, web results). */
   search(query: string, options: FirecrawlSearchOptions): Promise<FirecrawlSearchResult[]>;
   /**
@@ -416,6 +423,23 @@ export const createFirecrawl = (options: {
       });
       const answer = parse(CrawlStartAnswer, "start the crawl", json);
       return { id: answer.id, url: answer.url ?? `${apiUrl}/v2/crawl/${answer.id}` };
+    },
+
+    async crawlPage(id, next) {
+      const action = `read crawl ${id}`;
+      const url = next ? pageUrl(id, next) : `${apiUrl}/v2/crawl/${encodeURIComponent(id)}`;
+      const answer = parse(CrawlStatusAnswer, action, await call(action, url));
+      const data = (answer.data ?? []).map((doc) => documentOf(doc, ""));
+      return {
+        id,
+        status: answer.status,
+        total: answer.total ?? data.length,
+        completed: answer.completed ?? data.length,
+        creditsUsed: answer.creditsUsed ?? null,
+        expiresAt: answer.expiresAt ?? null,
+        data,
+        next: answer.next ?? null,
+      };
     },
 
     async crawlStatus(id, next) {

@@ -28,6 +28,12 @@ export type WebPage = {
 };
 
 /**
+ * The largest page the reader reads: a crawl keeps its pages (and their parsed forms) while it works on them,
+ * and an isolate's 128 MB serves every request in it. Larger is skipped as `too_large`.
+ */
+export const PAGE_MAX_BYTES = 2 * 1024 * 1024;
+
+/**
  * Why a page was not read:
  * - `robots`: robots.txt disallows it for the reader's user agent, or could not be read for a server error
  *   (RFC 9309: assume everything is disallowed), or asks for a Crawl-delay longer than the reader waits;
@@ -445,6 +451,7 @@ export const createWebReader = (options: WebReaderOptions): WebReader => {
           headers,
           maxRedirects: 0,
           allowContentTypes: PAGE_TYPES,
+          maxBytes: PAGE_MAX_BYTES,
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         });
       } catch (error) {

@@ -36,7 +36,9 @@
 // `completed` (`failed` if the start page could not be had). Results come `pageSize` documents a page
 // (default 10; Firecrawl cuts its pages at about 10 MiB): `next` is the absolute URL of the next page, present
 // while more documents wait and, as Firecrawl does, always while the crawl is still scraping (follow it only
-// until a page brings no documents). Following `next` (a GET with `skip`) is not a poll.
+// until a page brings no documents). Following `next` (a GET with `skip`) is not a poll, unless it reads the
+// same `skip` as the crawl's last read: a client that reads a crawl only through `next` polls at its cursor,
+// and sees the crawl go on and end as it would on Firecrawl.
 //
 // Search looks through the scope's registered 2xx pages: a page matches when its title or text holds any word
 // of the query (operators `site:host` and `-site:host` in the query are honoured too), ranked by how many;
@@ -75,7 +77,7 @@ import { createFakeControl } from "./fake-control.mjs";
  * @typedef {{ html: string, status: number }} Page
  * @typedef {{ formats: string[], onlyMainContent: boolean }} ScrapeSettings
  * @typedef {{ id: string, url: string, docs: object[], pollsUntilDone: number, polls: number,
- *   outcome: "completed" | "failed", expiresAt: string }} CrawlJob
+ *   outcome: "completed" | "failed", expiresAt: string, lastSkip?: number }} CrawlJob
  * @typedef {{ id: string, data: unknown, pollsUntilDone: number, polls: number,
  *   outcome: "completed" | "failed", expiresAt: string }} ExtractJob
  * @typedef {{ pages: Map<string, Page>, crawls: Map<string, CrawlJob>, extracts: Map<string, ExtractJob> }} World
@@ -503,12 +505,15 @@ export const startFakeFirecrawl = ({ port = 0, pageSize = 10 } = {}) => {
         if (!job) return fail(response, 404, { message: "Job not found" });
         const skip = query.skip === undefined ? undefined : Number(query.skip);
         check(skip === undefined || (Number.isInteger(skip) && skip >= 0), "skip", "Expected an integer >= 0");
-        if (skip === undefined) job.polls = Math.min(job.polls + 1, job.pollsUntilDone);
+        // A client that reads the crawl only through `next` polls at its cursor: reading the same `skip` as its
+        // last read is a poll too.
+        const polled = skip === undefined || skip === job.lastSkip;
+        job.lastSkip = skip;
+        if (polled) job.polls = Math.min(job.polls + 1, job.pollsUntilDone);
         const done = job.polls >= job.pollsUntilDone;
+        const seen = done ? job.docs.length : Math.floor((job.docs.length * job.polls) / job.pollsUntilDone);
         // While scraping, a share of the documents in proportion to the polls so far (the first poll may see none).
-        const visible = done
-          ? job.docs
-          : job.docs.slice(0, Math.floor((job.docs.length * job.polls) / job.pollsUntilDone));
+        const visible = job.docs.slice(0, seen);
         const status = done ? job.outcome : "scraping";
         const asked = Number(query.limit);
         const size = Number.isInteger(asked) && asked > 0 ? Math.min(pageSize, asked) : pageSize;

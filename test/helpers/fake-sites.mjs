@@ -128,6 +128,12 @@ const SITES = new Map([
       "/loop": siteRedirect(302, "/loop"),
       "/data.bin": { status: 200, type: "application/octet-stream", body: "\u0000\u0001binary" },
       "/notes.txt": { status: 200, type: "text/plain; charset=utf-8", body: "Plain notes.\n" },
+      // Over the reader's 2 MiB a page.
+      "/huge.html": {
+        status: 200,
+        type: "text/html; charset=utf-8",
+        body: `<html><body>${"<p>Bulk text.</p>".repeat(160_000)}</body></html>`,
+      },
       "/crawl": sitePage(
         "Crawl start",
         anchors("/about", "/broken", "/leave", "/private/stash", "/data.bin", "/logo.png", "/moved"),

@@ -146,6 +146,12 @@ describe("reading a page", () => {
     expect(binary.message).toMatch(/application\/octet-stream/);
   });
 
+  it("refuses a page over 2 MiB instead of holding it", async () => {
+    const { reader } = readerFor();
+    const huge = await failureOf(reader.read("http://shop.test/huge.html"));
+    expect({ reason: huge.reason, retryable: huge.retryable }).toEqual({ reason: "too_large", retryable: false });
+  });
+
   it("fails a page that answers outside 2xx, or redirects without end, rather than read an error page", async () => {
     const { reader } = readerFor();
     const broken = await failureOf(reader.read("http://shop.test/broken"));

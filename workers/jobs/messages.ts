@@ -20,8 +20,8 @@ export const QueueMessageSchema = z.discriminatedUnion("kind", [
 
 export type QueueMessage = z.infer<typeof QueueMessageSchema>;
 
-/** What handling one message came to: done, or failed and worth another try after a delay. */
-export type JobOutcome = { ok: true } | { ok: false; error: string; retryAfterSeconds?: number };
+/** What handling one message came to (one type for every kind of job: src/services/jobs/outcome.ts). */
+export type { JobOutcome } from "../../src/services/jobs/outcome.js";
 
 /**
  * Retries each queue allows before its dead-letter queue (wrangler.toml's `max_retries`, which is not visible

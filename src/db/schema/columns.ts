@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, type PgColumn, text, timestamp } from "drizzle-orm/pg-core";
+import { check, integer, jsonb, type PgColumn, text, timestamp } from "drizzle-orm/pg-core";
 import { type IdPrefix, newId } from "../../lib/ids.js";
 
 /**
@@ -33,3 +33,22 @@ const literal = (value: string) => sql.raw(`'${value.replaceAll("'", "''")}'`);
  */
 export const oneOf = (name: string, column: PgColumn, values: readonly string[]) =>
   check(name, sql`${column} IN (${sql.join(values.map(literal), sql.raw(", "))})`);
+
+/**
+ * The columns every leased job (documents, extraction jobs, research sessions) holds, defined once for
+ * src/services/jobs/lease.ts:
+ * - `attempt`: runs of the job, counted on a claim that starts over (a new job, a retry after a failure, a
+ *   take-over of a lapsed lease), not on one that carries on after a slice;
+ * - `slices`: claims of the job, every slice and retry counted; with `attempt` the fence a run writes under,
+ *   so a stale delivery never overwrites a newer slice;
+ * - `lease_until`: while running, until when this slice holds the job; while pending after a slice or a
+ *   backoff, when its next message is overdue (the sweep queues it again then);
+ */
+export const leaseColumns = () => ({
+  attempt: integer("attempt").notNull().default(0),
+  slices: integer("slices").notNull().default(0),
+  leaseUntil: timestamptz("lease_until"),
+});
+
+/** What a job's slices hand each other (research keeps its own `state` instead); null before the first. */
+export const checkpointColumn = <Checkpoint>() => jsonb("checkpoint").$type<Checkpoint>();

@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   varchar,
 } from "drizzle-orm/pg-core";
-import { createdAt, idColumn, oneOf, timestamptz, updatedAt } from "./columns.js";
+import { checkpointColumn, createdAt, idColumn, leaseColumns, oneOf, timestamptz, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
 /** Postgres's full-text vector; written by Postgres itself (a generated column), never by code. */
@@ -34,6 +34,12 @@ export type DocumentKind = (typeof documentKinds)[number];
 export type DocumentFailure = { code: string; message: string; retryable: boolean };
 
 /**
+ * What one ingestion slice hands the next: the pages, once extracted, wait in R2 under `pages_key`, and
+ * `embedded` chunks have their vectors stored.
+ */
+export type DocumentCheckpoint = { pages_key: string; embedded: number; embedding_model: string | null };
+
+/**
  * Uploaded files, one user's each. The bytes live in R2 under `users/{user_id}/documents/{id}`; this row holds
  * what was learnt from them. `attempt` counts ingestion runs: a run writes its result only while the row is
  * still on its attempt, so a duplicate or stale queue delivery can never overwrite a newer run.
@@ -53,9 +59,8 @@ export const documents = pgTable(
     objectKey: text("object_key").notNull(),
     status: varchar("status", { length: 20, enum: documentStatuses }).notNull().default("pending"),
     error: jsonb("error").$type<DocumentFailure>(),
-    attempt: integer("attempt").notNull().default(0),
-    /** While `processing`: until when the current run holds the document; past it, another run may take over. */
-    leaseUntil: timestamptz("lease_until"),
+    ...leaseColumns(),
+    checkpoint: checkpointColumn<DocumentCheckpoint>(),
     pages: integer("pages"),
     characters: integer("characters"),
     chunkCount: integer("chunk_count"),

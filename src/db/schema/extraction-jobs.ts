@@ -1,5 +1,5 @@
 import { index, integer, jsonb, pgTable, text, uniqueIndex, varchar } from "drizzle-orm/pg-core";
-import { createdAt, idColumn, oneOf, timestamptz, updatedAt } from "./columns.js";
+import { checkpointColumn, createdAt, idColumn, leaseColumns, oneOf, timestamptz, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
 /** What an extraction reads: an uploaded document, one web page, or a crawl from a start page. */
@@ -55,8 +55,23 @@ export type ExtractionProgress = {
   pages_fetched: number;
   pages_total: number | null;
   rows_so_far: number;
-  skipped_pages?: Array<{ url: string; reason: string }>;
+  skipped_pages?: Array<{ url: string; reason: string; status?: number }>;
   truncated?: boolean;
+};
+
+/**
+ * What one extraction slice hands the next while a crawl is read: the Firecrawl crawl and where its results
+ * resume (`next`), how many pages wait in R2 under `pages_prefix` (`{n}.json`, from 0), the pages skipped
+ * with their status, whether the crawl is read to its end, and when it was started.
+ */
+export type ExtractionCheckpoint = {
+  crawl_id: string;
+  next: string | null;
+  pages_prefix: string;
+  pages: number;
+  skipped: Array<{ url: string; reason: string; status?: number }>;
+  done: boolean;
+  started_at: string;
 };
 
 /** Why a job failed, kept so the owner can read it and retry. */
@@ -114,8 +129,8 @@ export const extractionJobs = pgTable(
     idempotencyKey: varchar("idempotency_key", { length: 255 }),
     progress: jsonb("progress").$type<ExtractionProgress>(),
     error: jsonb("error").$type<ExtractionFailure>(),
-    attempt: integer("attempt").notNull().default(0),
-    leaseUntil: timestamptz("lease_until"),
+    ...leaseColumns(),
+    checkpoint: checkpointColumn<ExtractionCheckpoint>(),
     /** The R2 prefix of the committed rows (`…/attempt-{n}/`); rows are never kept in this table. */
     resultKey: text("result_key"),
     resultPages: integer("result_pages"),

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { customType, index, integer, jsonb, pgTable, primaryKey, text, varchar } from "drizzle-orm/pg-core";
-import { createdAt, idColumn, oneOf, timestamptz, updatedAt } from "./columns.js";
+import { createdAt, idColumn, leaseColumns, oneOf, timestamptz, updatedAt } from "./columns.js";
 import { users } from "./users.js";
 
 /** Postgres's full-text vector; written by Postgres itself (a generated column), never by code. */
@@ -130,8 +130,7 @@ export const researchSessions = pgTable(
     usage: jsonb("usage").$type<ResearchUsage>(),
     stoppedEarly: text("stopped_early"),
     error: jsonb("error").$type<ResearchFailure>(),
-    attempt: integer("attempt").notNull().default(0),
-    leaseUntil: timestamptz("lease_until"),
+    ...leaseColumns(),
     /** The session whose report a cached answer copied. */
     cachedFrom: text("cached_from"),
     /** The document the report was stored as, once attached (`POST /sessions/{id}/document`). */

@@ -228,7 +228,7 @@ export const retryDocument = async ({ ctx, id }: { ctx: ServiceContext; id: stri
   await loadOwned(ctx, userId, id);
   const [row] = await ctx.db
     .update(documents)
-    .set({ status: "pending", error: null, leaseUntil: null })
+    .set({ status: "pending", error: null, leaseUntil: null, slices: 0, checkpoint: null })
     .where(and(eq(documents.id, id), eq(documents.userId, userId), eq(documents.status, "failed")))
     .returning();
   if (!row) throw new ApiError("CONFLICT", `Document ${id} has not failed, so there is nothing to retry.`);

@@ -40,11 +40,9 @@ export const publicJob = (job: ExtractionJob) => ({
   validation_rules: job.validationRules ?? {},
   output_format: job.outputFormat,
   webhook_url: job.webhookUrl,
-  progress: job.progress ?? {
-    stage: "queued" as const,
-    pages_fetched: 0,
-    pages_total: null,
-    rows_so_far: 0,
+  progress: {
+    ...(job.progress ?? { stage: "queued" as const, pages_fetched: 0, pages_total: null, rows_so_far: 0 }),
+    slices: job.slices,
   },
   rows_extracted: job.rowsExtracted,
   rows_valid: job.rowsValid,
@@ -304,7 +302,7 @@ export const retryJob = async ({ ctx, id }: { ctx: ServiceContext; id: string })
   const job = await requireJob({ ctx, id });
   const [queued] = await ctx.db
     .update(extractionJobs)
-    .set({ status: "pending", leaseUntil: null, completedAt: null, progress: null })
+    .set({ status: "pending", leaseUntil: null, completedAt: null, progress: null, slices: 0, checkpoint: null })
     .where(and(eq(extractionJobs.id, job.id), inArray(extractionJobs.status, ["failed", "cancelled"])))
     .returning();
   if (!queued)

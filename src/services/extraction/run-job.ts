@@ -1,95 +1,37 @@
-import { and, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import {
   type ExtractionFailure,
   type ExtractionJob,
   type ExtractionProgress,
   extractionJobs,
 } from "../../db/schema/index.js";
-import { FirecrawlFailure } from "../../integrations/firecrawl.js";
-import { SafeFetchError } from "../../integrations/safe-fetch.js";
-import { WebReadError } from "../../integrations/web-reader.js";
-import { ApiError } from "../../lib/errors.js";
+import { firecrawlFromEnv } from "../../integrations/firecrawl.js";
 import type { ServiceContext } from "../context.js";
-import { DocumentError } from "../documents/extract/errors.js";
+import { deadLettered, EXTRACTION_JOBS, heldBy, keepHold, runLeased, type SliceResult } from "../jobs/lease.js";
+import { type JobOutcome, LostHold } from "../jobs/outcome.js";
+import type { SliceBudget } from "../jobs/slice.js";
 import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { extractionEventData } from "../webhooks/payloads.js";
+import { crawledPages, readCrawlSlice } from "./crawl-firecrawl.js";
 import { extractRowsWithModel } from "./llm-rows.js";
 import { deleteResultObjects, resultPrefix, type StoredRow, writeRows } from "./results.js";
-import { readSource, type SourcePage } from "./sources.js";
+import { readSource, type SourceContent, type SourcePage } from "./sources.js";
 import { mapHeaders, mapsToSchema, rowsFromTable } from "./tabular.js";
 import { type ColumnRules, validateRows } from "./validate.js";
 import type { ColumnSpec } from "./values.js";
 import { normaliseValue } from "./values.js";
 
-/** How long one run holds a job before another delivery may take it over. */
-const LEASE_SECONDS = 15 * 60;
-
-/** What one delivery of `extraction.run` came to, for the queue consumer to ack or retry. */
-export type RunOutcome =
-  | { ok: true; status: "completed" | "failed" | "cancelled" | "skipped" }
-  | { ok: false; error: string; retryAfterSeconds: number };
-
 type Row = Omit<StoredRow, "valid" | "errors">;
-
-const failureOf = (error: unknown): ExtractionFailure => {
-  if (error instanceof ApiError) {
-    // A model that answered garbage may answer well next time: the owner can retry, the queue does not.
-    const retryable = error.code === "NOT_READY" || error.code === "ALL_PROVIDERS_FAILED";
-    return { code: error.code, message: error.message, retryable };
-  }
-  if (error instanceof DocumentError) return { code: error.code, message: error.message, retryable: error.retryable };
-  if (error instanceof SafeFetchError) {
-    return { code: `FETCH_${error.code}`, message: error.message, retryable: error.retryable };
-  }
-  if (error instanceof WebReadError) {
-    return { code: `FETCH_${error.reason.toUpperCase()}`, message: error.message, retryable: error.retryable };
-  }
-  if (error instanceof FirecrawlFailure) {
-    return { code: `FIRECRAWL_${error.code}`, message: error.message, retryable: error.retryable };
-  }
-  return { code: "EXTRACTION_CRASHED", message: "The job stopped unexpectedly; it is retried.", retryable: true };
-};
-
-/** Takes the job for this run: `pending`, or `running` with a lapsed lease. */
-const claim = async (ctx: ServiceContext, jobId: string) => {
-  const progress: ExtractionProgress = { stage: "fetching", pages_fetched: 0, pages_total: null, rows_so_far: 0 };
-  const [claimed] = await ctx.db
-    .update(extractionJobs)
-    .set({
-      status: "running",
-      attempt: sql`${extractionJobs.attempt} + 1`,
-      leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})`,
-      startedAt: new Date(),
-      progress,
-    })
-    .where(
-      and(
-        eq(extractionJobs.id, jobId),
-        or(
-          eq(extractionJobs.status, "pending"),
-          and(eq(extractionJobs.status, "running"), lt(extractionJobs.leaseUntil, sql`now()`)),
-        ),
-      ),
-    )
-    .returning();
-  if (claimed) return { claimed } as const;
-  const [row] = await ctx.db
-    .select({ status: extractionJobs.status, leaseUntil: extractionJobs.leaseUntil })
-    .from(extractionJobs)
-    .where(eq(extractionJobs.id, jobId));
-  return { claimed: null, current: row ?? null } as const;
-};
 
 /** Writes progress while this run still holds the job; says whether it does (false: cancelled or taken over). */
 const report = async (ctx: ServiceContext, job: ExtractionJob, progress: ExtractionProgress) => {
-  const [held] = await ctx.db
-    .update(extractionJobs)
-    .set({ progress })
-    .where(
-      and(eq(extractionJobs.id, job.id), eq(extractionJobs.attempt, job.attempt), eq(extractionJobs.status, "running")),
-    )
-    .returning({ id: extractionJobs.id });
-  return Boolean(held);
+  try {
+    await keepHold(ctx, EXTRACTION_JOBS, job, { progress });
+    return true;
+  } catch (error) {
+    if (error instanceof LostHold) return false;
+    throw error;
+  }
 };
 
 /** A row's key for merging: its normalised values, so the same item read twice is one row. */
@@ -127,15 +69,16 @@ const tabularRows = (columns: ColumnSpec[], pages: SourcePage[]) => {
 };
 
 /**
- * One delivery of `extraction.run`: reads the source (a document, a page or a crawl, followed to its end),
- * reads rows by code from tables whose headers map to the schema and with the model from the rest, merges
- * rows seen twice, normalises and validates every row, writes the rows to R2, and then, in one update,
- * completes the job pointing at them. Idempotent: a duplicate delivery finds the job taken or done. A run
- * that was cancelled or taken over commits nothing; a busy source is retried with backoff.
+ * One delivery of `extraction.run`, a slice of the job: reads the source (a document, a page, or a crawl,
+ * which a Firecrawl crawl does across as many slices as it takes, checkpointing where its results resume),
+ * then reads rows by code from tables whose headers map to the schema and with the model from the rest,
+ * merges rows seen twice, normalises and validates every row, writes the rows to R2, and then, in one
+ * update, completes the job pointing at them. Idempotent: a duplicate delivery finds the job taken or done.
+ * A run that was cancelled or taken over commits nothing; a busy source is retried with backoff.
  * @example
  * const outcome = await runExtractionJob({ ctx, jobId: "ext_…", delivery: { attempts: 1, last: false } });
  */
-export const runExtractionJob = async ({
+export const runExtractionJob = ({
   ctx,
   jobId,
   delivery,
@@ -143,149 +86,135 @@ export const runExtractionJob = async ({
   ctx: ServiceContext;
   jobId: string;
   delivery: { attempts: number; last: boolean };
-}): Promise<RunOutcome> => {
-  const taken = await claim(ctx, jobId);
-  if (!taken.claimed) {
-    const current = taken.current;
-    if (current?.status !== "running") return { ok: true, status: "skipped" };
-    const wait = Math.max(5, Math.ceil(((current?.leaseUntil?.getTime() ?? Date.now()) - Date.now()) / 1000));
-    return { ok: false, error: "another run holds the job", retryAfterSeconds: wait };
-  }
-  const job = taken.claimed;
+}): Promise<JobOutcome> =>
+  runLeased({
+    ctx,
+    kind: EXTRACTION_JOBS,
+    id: jobId,
+    delivery,
+    claimSet: { startedAt: sql`coalesce(${extractionJobs.startedAt}, now())` },
+    work: (job, slice) => runSlice(ctx, job, slice),
+    cleanUp: (job) => deleteResultObjects(ctx.env.FILES, resultPrefix(job.userId, job.id, job.attempt)),
+    // A model that keeps failing is the owner's to retry, not the queue's.
+    queueRetries: (failure) => failure.code !== "ALL_PROVIDERS_FAILED",
+    fail: (job, failure) => failJob(ctx, heldBy(EXTRACTION_JOBS, job), failure),
+  });
+
+const runSlice = async (ctx: ServiceContext, job: ExtractionJob, slice: SliceBudget): Promise<SliceResult> => {
   // The run acts for the job's owner: its model calls count against their budget and usage.
   ctx.caller = { kind: "job", userId: job.userId, jobId: job.id };
   const columns = job.schemaDefinition.columns as ColumnSpec[];
   const rules = (job.validationRules ?? {}) as Record<string, ColumnRules>;
-  const progress: ExtractionProgress = { stage: "fetching", pages_fetched: 0, pages_total: null, rows_so_far: 0 };
+  const progress: ExtractionProgress = job.progress ?? {
+    stage: "fetching",
+    pages_fetched: 0,
+    pages_total: null,
+    rows_so_far: 0,
+  };
   const prefix = resultPrefix(job.userId, job.id, job.attempt);
-  try {
-    const source = await readSource(ctx, job, async (fetched, total) => {
-      progress.pages_fetched = fetched;
-      progress.pages_total = total;
-      await report(ctx, job, progress);
-    });
-    progress.skipped_pages = source.skipped;
-    progress.truncated = source.truncated;
-    progress.pages_fetched = source.pages.length;
-    progress.stage = "extracting";
-    if (!(await report(ctx, job, progress))) return { ok: true, status: "cancelled" };
+  const onPages = async (fetched: number, total: number | null) => {
+    progress.pages_fetched = fetched;
+    progress.pages_total = total;
+    await report(ctx, job, progress);
+  };
+  const firecrawl = job.sourceType === "web_crawl" ? firecrawlFromEnv(ctx.env) : null;
+  let source: SourceContent;
+  if (firecrawl) {
+    const checkpoint = await readCrawlSlice({ ctx, job, firecrawl, slice, onPages });
+    if (!checkpoint.done) return { next: { checkpoint, progress } };
+    source = await crawledPages(ctx, checkpoint);
+  } else source = await readSource(ctx, job, onPages);
+  progress.skipped_pages = source.skipped;
+  progress.truncated = source.truncated;
+  progress.pages_fetched = source.pages.length;
+  progress.stage = "extracting";
+  if (!(await report(ctx, job, progress))) return { done: "cancelled" };
 
-    const byCode = tabularRows(columns, source.pages);
-    let modelCalls = 0;
-    let fromModel: Row[] = [];
-    const withText = byCode.rest.filter((page) => page.text.trim());
-    if (withText.length > 0) {
-      const extracted = await extractRowsWithModel({
-        ctx,
-        columns,
-        pages: withText.map((page) => ({ source: page.source, page: page.page, text: page.text })),
-        onProgress: async ({ rowsSoFar }) => {
-          progress.rows_so_far = byCode.rows.length + rowsSoFar;
-          await report(ctx, job, progress);
-        },
-      });
-      modelCalls = extracted.calls;
-      fromModel = extracted.rows;
-    }
-
-    // The same item read twice (on two pages, or from two overlapping passages) is kept once, first seen.
-    const seen = new Set<string>();
-    const merged = [...byCode.rows, ...fromModel].filter((row) => {
-      const key = rowKey(columns, row.values);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
-    progress.stage = "validating";
-    progress.rows_so_far = merged.length;
-    if (!(await report(ctx, job, progress))) return { ok: true, status: "cancelled" };
-    const checked = validateRows({ columns, rules, rows: merged.map((row) => row.values) });
-    const stored: StoredRow[] = merged.map((row, index) => {
-      const result = checked.rows[index];
-      return {
-        values: result?.values ?? row.values,
-        valid: result?.valid ?? false,
-        errors: result?.errors ?? [],
-        provenance: row.provenance,
-        confidence: row.confidence,
-      };
-    });
-
-    progress.stage = "writing";
-    if (!(await report(ctx, job, progress))) return { ok: true, status: "cancelled" };
-    const objects = await writeRows(ctx.env.FILES, prefix, stored);
-    // The rows become the job's result in this one update, or not at all (cancelled or taken over meanwhile);
-    // the webhook event is recorded with it.
-    const completed = await ctx.db.transaction(async (tx) => {
-      const [done] = await tx
-        .update(extractionJobs)
-        .set({
-          status: "completed",
-          leaseUntil: null,
-          error: null,
-          resultKey: prefix,
-          resultPages: objects,
-          rowsExtracted: stored.length,
-          rowsValid: checked.valid,
-          modelCalls,
-          progress: { ...progress, stage: "done" },
-          completedAt: new Date(),
-        })
-        .where(
-          and(
-            eq(extractionJobs.id, job.id),
-            eq(extractionJobs.attempt, job.attempt),
-            eq(extractionJobs.status, "running"),
-          ),
-        )
-        .returning({ id: extractionJobs.id });
-      if (!done) return null;
-      return recordEvent(tx, {
-        userId: job.userId,
-        type: "extraction.completed",
-        webhookUrl: job.webhookUrl,
-        data: extractionEventData({
-          id: job.id,
-          status: "completed",
-          rowsExtracted: stored.length,
-          rowsValid: checked.valid,
-          pagesFetched: progress.pages_fetched,
-        }),
-      });
-    });
-    if (!completed) {
-      await deleteResultObjects(ctx.env.FILES, prefix);
-      return { ok: true, status: "cancelled" };
-    }
-    await sendFirstAttempts(ctx, completed);
-    ctx.log.info("extraction completed", { jobId: job.id, rows: stored.length, valid: checked.valid, modelCalls });
-    return { ok: true, status: "completed" };
-  } catch (error) {
-    const failure = failureOf(error);
-    if (failure.code === "EXTRACTION_CRASHED") ctx.log.error("extraction crashed", { jobId: job.id, error });
-    else ctx.log.warn("extraction failed", { jobId: job.id, code: failure.code, retryable: failure.retryable });
-    await deleteResultObjects(ctx.env.FILES, prefix).catch(() => undefined);
-    const queueRetries = failure.retryable && failure.code !== "ALL_PROVIDERS_FAILED" && !delivery.last;
-    if (queueRetries) {
-      await ctx.db
-        .update(extractionJobs)
-        .set({ status: "pending", error: failure, leaseUntil: null })
-        .where(
-          and(
-            eq(extractionJobs.id, job.id),
-            eq(extractionJobs.attempt, job.attempt),
-            eq(extractionJobs.status, "running"),
-          ),
-        );
-      return { ok: false, error: failure.message, retryAfterSeconds: Math.min(300, 5 * 2 ** delivery.attempts) };
-    }
-    await failJob(
+  const byCode = tabularRows(columns, source.pages);
+  let modelCalls = 0;
+  let fromModel: Row[] = [];
+  const withText = byCode.rest.filter((page) => page.text.trim());
+  if (withText.length > 0) {
+    const extracted = await extractRowsWithModel({
       ctx,
-      and(eq(extractionJobs.id, job.id), eq(extractionJobs.attempt, job.attempt), eq(extractionJobs.status, "running")),
-      failure,
-    );
-    return { ok: true, status: "failed" };
+      columns,
+      pages: withText.map((page) => ({ source: page.source, page: page.page, text: page.text })),
+      onProgress: async ({ rowsSoFar }) => {
+        progress.rows_so_far = byCode.rows.length + rowsSoFar;
+        await report(ctx, job, progress);
+      },
+    });
+    modelCalls = extracted.calls;
+    fromModel = extracted.rows;
   }
+
+  // The same item read twice (on two pages, or from two overlapping passages) is kept once, first seen.
+  const seen = new Set<string>();
+  const merged = [...byCode.rows, ...fromModel].filter((row) => {
+    const key = rowKey(columns, row.values);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  progress.stage = "validating";
+  progress.rows_so_far = merged.length;
+  if (!(await report(ctx, job, progress))) return { done: "cancelled" };
+  const checked = validateRows({ columns, rules, rows: merged.map((row) => row.values) });
+  const stored: StoredRow[] = merged.map((row, index) => {
+    const result = checked.rows[index];
+    return {
+      values: result?.values ?? row.values,
+      valid: result?.valid ?? false,
+      errors: result?.errors ?? [],
+      provenance: row.provenance,
+      confidence: row.confidence,
+    };
+  });
+
+  progress.stage = "writing";
+  if (!(await report(ctx, job, progress))) return { done: "cancelled" };
+  const objects = await writeRows(ctx.env.FILES, prefix, stored);
+  // The rows become the job's result in this one update, or not at all (cancelled or taken over meanwhile);
+  // the webhook event is recorded with it.
+  const completed = await ctx.db.transaction(async (tx) => {
+    const [done] = await tx
+      .update(extractionJobs)
+      .set({
+        status: "completed",
+        leaseUntil: null,
+        error: null,
+        resultKey: prefix,
+        resultPages: objects,
+        rowsExtracted: stored.length,
+        rowsValid: checked.valid,
+        modelCalls,
+        progress: { ...progress, stage: "done" },
+        completedAt: new Date(),
+      })
+      .where(heldBy(EXTRACTION_JOBS, job))
+      .returning({ id: extractionJobs.id });
+    if (!done) return null;
+    return recordEvent(tx, {
+      userId: job.userId,
+      type: "extraction.completed",
+      webhookUrl: job.webhookUrl,
+      data: extractionEventData({
+        id: job.id,
+        status: "completed",
+        rowsExtracted: stored.length,
+        rowsValid: checked.valid,
+        pagesFetched: progress.pages_fetched,
+      }),
+    });
+  });
+  if (!completed) {
+    await deleteResultObjects(ctx.env.FILES, prefix);
+    return { done: "cancelled" };
+  }
+  await sendFirstAttempts(ctx, completed);
+  if (job.checkpoint) await deleteResultObjects(ctx.env.FILES, job.checkpoint.pages_prefix).catch(() => undefined);
+  ctx.log.info("extraction completed", { jobId: job.id, rows: stored.length, valid: checked.valid, modelCalls });
+  return { done: "completed" };
 };
 
 /**
@@ -312,9 +241,9 @@ const failJob = async (ctx: ServiceContext, where: SQL | undefined, failure: Ext
 
 /** A dead-lettered run: the job fails with that reason, unless it finished or was cancelled meanwhile. */
 export const failDeadLetteredJob = async ({ ctx, jobId }: { ctx: ServiceContext; jobId: string }) => {
-  await failJob(ctx, and(eq(extractionJobs.id, jobId), sql`${extractionJobs.status} in ('pending', 'running')`), {
-    code: "DEAD_LETTERED",
-    message: "The job failed on every delivery and was set aside; retry it.",
-    retryable: true,
-  });
+  await failJob(
+    ctx,
+    and(eq(extractionJobs.id, jobId), sql`${extractionJobs.status} in ('pending', 'running')`),
+    deadLettered("job"),
+  );
 };

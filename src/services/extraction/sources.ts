@@ -1,13 +1,14 @@
 import { and, asc, eq } from "drizzle-orm";
 import { documentPages, documents, type ExtractionJob } from "../../db/schema/index.js";
-import { type FirecrawlDocument, firecrawlFromEnv } from "../../integrations/firecrawl.js";
+import { firecrawlFromEnv } from "../../integrations/firecrawl.js";
 import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
-import { createWebReader, type WebPage } from "../../integrations/web-reader.js";
-import { ApiError } from "../../lib/errors.js";
+import { createWebReader, type WebPage, WebReadError } from "../../integrations/web-reader.js";
 import type { ServiceContext } from "../context.js";
 import { DocumentError } from "../documents/extract/errors.js";
 import { parseCsv, type Table } from "../documents/extract/tabular.js";
 import { decodeText } from "../documents/extract/text.js";
+import { JobError } from "../jobs/outcome.js";
+import { pageOfFirecrawl } from "./crawl-firecrawl.js";
 import { tablesFromHtml } from "./tabular.js";
 
 /** One page of a job's source: where it came from, its text (Markdown), and the tables code can read. */
@@ -16,16 +17,12 @@ export type SourcePage = { source: string; page: number | null; text: string; ta
 /** What a source came to: its pages, the pages skipped and why, and whether a crawl stopped at its bound. */
 export type SourceContent = {
   pages: SourcePage[];
-  skipped: Array<{ url: string; reason: string }>;
+  skipped: Array<{ url: string; reason: string; status?: number }>;
   truncated: boolean;
 };
 
 /** Called as pages arrive, so the job's progress can say how far it is. */
 export type OnPages = (fetched: number, total: number | null) => Promise<void>;
-
-/** How long a Firecrawl crawl is polled, and how often, before the run gives up (the queue retries it). */
-const CRAWL_POLL_MS = 2_000;
-const CRAWL_DEADLINE_MS = 10 * 60 * 1000;
 
 const fromWebPage = (page: WebPage): SourcePage => ({
   source: page.url,
@@ -34,12 +31,13 @@ const fromWebPage = (page: WebPage): SourcePage => ({
   tables: page.html ? tablesFromHtml(page.html) : [],
 });
 
-const fromFirecrawl = (doc: FirecrawlDocument, fallbackUrl: string): SourcePage => ({
-  source: doc.metadata.sourceURL ?? doc.metadata.url ?? fallbackUrl,
-  page: null,
-  text: doc.markdown ?? "",
-  tables: doc.html ? tablesFromHtml(doc.html) : [],
-});
+/** A page that answered an error status: the job's one source is not there, and says which status. */
+const unavailable = (url: string, status: number) =>
+  new JobError(
+    "SOURCE_UNAVAILABLE",
+    `${url} answered HTTP ${status}; nothing was extracted.`,
+    status === 429 || status >= 500,
+  );
 
 /** A document source: a ready document's pages; a CSV, XLSX or HTML file's tables read from the original. */
 const readDocument = async (ctx: ServiceContext, job: ExtractionJob): Promise<SourceContent> => {
@@ -79,37 +77,6 @@ const readDocument = async (ctx: ServiceContext, job: ExtractionJob): Promise<So
   };
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A crawl through Firecrawl: started, polled until done, every result page followed. */
-const crawlWithFirecrawl = async (
-  firecrawl: NonNullable<ReturnType<typeof firecrawlFromEnv>>,
-  job: ExtractionJob,
-  onPages: OnPages,
-): Promise<SourceContent> => {
-  const url = job.sourceUrl ?? "";
-  const bounds = job.crawlBounds;
-  const started = await firecrawl.startCrawl(url, {
-    limit: bounds?.max_pages ?? 10,
-    maxDiscoveryDepth: bounds?.max_depth ?? 2,
-    ...(bounds?.include_paths?.length ? { includePaths: bounds.include_paths } : {}),
-    ...(bounds?.exclude_paths?.length ? { excludePaths: bounds.exclude_paths } : {}),
-    allowExternalLinks: !(bounds?.same_site_only ?? true),
-    scrapeOptions: { formats: ["markdown", "html"], onlyMainContent: true },
-  });
-  const deadline = Date.now() + CRAWL_DEADLINE_MS;
-  for (;;) {
-    const status = await firecrawl.crawlStatus(started.id);
-    await onPages(status.completed, status.total);
-    if (status.status === "completed") {
-      return { pages: status.data.map((doc) => fromFirecrawl(doc, url)), skipped: [], truncated: false };
-    }
-    if (status.status === "failed") throw new ApiError("NOT_READY", "Firecrawl reported the crawl failed.");
-    if (Date.now() > deadline) throw new ApiError("NOT_READY", "The crawl did not finish in time; it is retried.");
-    await sleep(CRAWL_POLL_MS);
-  }
-};
-
 /** A crawl with APE's own reader: robots.txt, a per-host pace, breadth-first within the bounds, to the end. */
 const crawlBuiltIn = async (ctx: ServiceContext, job: ExtractionJob, onPages: OnPages): Promise<SourceContent> => {
   const reader = createWebReader({ safeFetch: safeFetchFromEnv(ctx.env) });
@@ -129,16 +96,19 @@ const crawlBuiltIn = async (ctx: ServiceContext, job: ExtractionJob, onPages: On
       return { pages, skipped, truncated: Boolean(next.value?.truncated) };
     }
     const page = next.value;
-    if ("skipped" in page) skipped.push({ url: page.url, reason: page.reason });
-    else pages.push(fromWebPage(page));
+    if ("skipped" in page) {
+      skipped.push({ url: page.url, reason: page.reason, ...(page.status ? { status: page.status } : {}) });
+    } else pages.push(fromWebPage(page));
     await onPages(pages.length, bounds?.max_pages ?? null);
   }
 };
 
 /**
- * Reads a job's source: a document's pages, one web page, or a crawl, through Firecrawl when it is configured
- * and APE's own safe reader otherwise. Every URL goes through the safe-fetch checks (Firecrawl fetches from
- * its side, after the job's URL was checked at creation).
+ * Reads a job's source in one go: a document's pages, one web page (through Firecrawl when it is configured),
+ * or a crawl with APE's own safe reader (a Firecrawl crawl is read across slices by crawl-firecrawl.ts). A
+ * single page that answers 4xx or 5xx fails the job with `SOURCE_UNAVAILABLE` naming the status. Every URL
+ * goes through the safe-fetch checks (Firecrawl fetches from its side, after the job's URL was checked at
+ * creation).
  */
 export const readSource = async (ctx: ServiceContext, job: ExtractionJob, onPages: OnPages): Promise<SourceContent> => {
   if (job.sourceType === "document") return readDocument(ctx, job);
@@ -147,12 +117,20 @@ export const readSource = async (ctx: ServiceContext, job: ExtractionJob, onPage
   if (job.sourceType === "web_single") {
     if (firecrawl) {
       const doc = await firecrawl.scrape(url, { formats: ["markdown", "html"], onlyMainContent: true });
+      if (doc.metadata.statusCode >= 400) throw unavailable(url, doc.metadata.statusCode);
       await onPages(1, 1);
-      return { pages: [fromFirecrawl(doc, url)], skipped: [], truncated: false };
+      return { pages: [pageOfFirecrawl(doc, url)], skipped: [], truncated: false };
     }
-    const page = await createWebReader({ safeFetch: safeFetchFromEnv(ctx.env) }).read(url);
+    const page = await createWebReader({ safeFetch: safeFetchFromEnv(ctx.env) })
+      .read(url)
+      .catch((error: unknown) => {
+        if (error instanceof WebReadError && error.reason === "status" && error.status) {
+          throw unavailable(url, error.status);
+        }
+        throw error;
+      });
     await onPages(1, 1);
     return { pages: [fromWebPage(page)], skipped: [], truncated: false };
   }
-  return firecrawl ? crawlWithFirecrawl(firecrawl, job, onPages) : crawlBuiltIn(ctx, job, onPages);
+  return crawlBuiltIn(ctx, job, onPages);
 };

@@ -37,14 +37,17 @@ export const publicSession = (session: ResearchSession) => ({
   include_domains: session.includeDomains,
   exclude_domains: session.excludeDomains,
   webhook_url: session.webhookUrl,
-  progress: session.progress ?? {
-    stage: "queued" as const,
-    sub_questions: 0,
-    sources_found: 0,
-    sources_read: 0,
-    sources_skipped: 0,
-    sections_written: 0,
-    percent: 0,
+  progress: {
+    ...(session.progress ?? {
+      stage: "queued" as const,
+      sub_questions: 0,
+      sources_found: 0,
+      sources_read: 0,
+      sources_skipped: 0,
+      sections_written: 0,
+      percent: 0,
+    }),
+    slices: session.slices,
   },
   sub_questions: session.state?.plan?.sub_questions ?? [],
   summary: session.summary,
@@ -275,7 +278,7 @@ export const retrySession = async ({ ctx, id }: { ctx: ServiceContext; id: strin
   const session = await requireSession({ ctx, id });
   const [queued] = await ctx.db
     .update(researchSessions)
-    .set({ status: "pending", leaseUntil: null, completedAt: null, startedAt: null })
+    .set({ status: "pending", leaseUntil: null, completedAt: null, startedAt: null, slices: 0 })
     .where(and(eq(researchSessions.id, session.id), inArray(researchSessions.status, ["failed", "cancelled"])))
     .returning();
   if (!queued) {

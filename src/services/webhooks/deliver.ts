@@ -1,4 +1,4 @@
-import { and, eq, lt, or, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import {
   type WebhookDelivery,
@@ -10,6 +10,7 @@ import {
 import { SafeFetchError, type SafeResponse, safeFetchFromEnv } from "../../integrations/safe-fetch.js";
 import { writeAuditEntries } from "../audit/record-audit.js";
 import type { ServiceContext } from "../context.js";
+import { takeLease } from "../jobs/lease.js";
 import { type DeliverMessage, dispatchDeliveries } from "./events.js";
 import { DISABLE_AFTER_FAILING_SECONDS, nextDelaySeconds, retryAfterOf } from "./schedule.js";
 import { openSecret } from "./secrets.js";
@@ -48,32 +49,20 @@ const signingSecrets = async (endpoint: WebhookEndpoint, masterSecret: string) =
   return secrets;
 };
 
-/** Takes attempt `attempt` of a delivery: `pending` after `attempt - 1` requests, or `sending` with a lapsed lease. */
-const claim = async (ctx: ServiceContext, message: DeliverMessage) => {
-  const [claimed] = await ctx.db
-    .update(webhookDeliveries)
-    .set({
-      status: "sending",
-      attempts: sql`${webhookDeliveries.attempts} + 1`,
-      leaseUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})`,
-    })
-    .where(
-      and(
-        eq(webhookDeliveries.id, message.deliveryId),
-        or(
-          and(eq(webhookDeliveries.status, "pending"), eq(webhookDeliveries.attempts, message.attempt - 1)),
-          and(eq(webhookDeliveries.status, "sending"), lt(webhookDeliveries.leaseUntil, sql`now()`)),
-        ),
-      ),
-    )
-    .returning();
-  if (claimed) return { claimed } as const;
-  const [current] = await ctx.db
-    .select({ status: webhookDeliveries.status, leaseUntil: webhookDeliveries.leaseUntil })
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.id, message.deliveryId));
-  return { claimed: null, current: current ?? null } as const;
-};
+/**
+ * Takes attempt `attempt` of a delivery (the jobs' one claim, src/services/jobs/lease.ts): `pending` after
+ * `attempt - 1` requests, or `sending` with a lapsed lease.
+ */
+const claim = (ctx: ServiceContext, message: DeliverMessage) =>
+  takeLease(ctx.db, {
+    table: webhookDeliveries,
+    id: message.deliveryId,
+    waiting: "pending",
+    holding: "sending",
+    leaseSeconds: LEASE_SECONDS,
+    waitingWhen: eq(webhookDeliveries.attempts, message.attempt - 1),
+    set: { attempts: sql`${webhookDeliveries.attempts} + 1` },
+  });
 
 type Attempt = {
   statusCode: number | null;
@@ -225,7 +214,7 @@ export const deliverWebhook = async ({
       .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
       .where(eq(webhookDeliveries.id, message.deliveryId)),
   ]);
-  if (!taken.claimed) {
+  if ("current" in taken) {
     const current = taken.current;
     if (current?.status === "sending" && current.leaseUntil) {
       const wait = Math.max(1, Math.ceil((current.leaseUntil.getTime() - Date.now()) / 1000));

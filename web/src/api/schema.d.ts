@@ -7990,7 +7990,8 @@ export interface components {
              *       "stage": "extracting",
              *       "pages_fetched": 3,
              *       "pages_total": 5,
-             *       "rows_so_far": 120
+             *       "rows_so_far": 120,
+             *       "slices": 2
              *     }
              */
             progress: {
@@ -8016,6 +8017,11 @@ export interface components {
                  */
                 rows_so_far: number;
                 /**
+                 * @description Queue messages the job has run in so far: it works in slices of at most `JOB_SLICE_SECONDS` each, checkpointing between them (a retry counts as one too).
+                 * @example 2
+                 */
+                slices: number;
+                /**
                  * @description Pages that could not be read, and why.
                  * @example []
                  */
@@ -8027,9 +8033,14 @@ export interface components {
                     url: string;
                     /**
                      * @description Why it was skipped.
-                     * @example robots
+                     * @example HTTP 404
                      */
                     reason: string;
+                    /**
+                     * @description The HTTP status the page answered, when it answered one.
+                     * @example 404
+                     */
+                    status?: number;
                 }[];
                 /**
                  * @description Whether a crawl stopped at `max_pages` with pages left unread.
@@ -8752,6 +8763,11 @@ export interface components {
              * @example 40
              */
             percent: number;
+            /**
+             * @description Queue messages the session has run in so far: it works in slices of at most `JOB_SLICE_SECONDS` each, checkpointing between them (a retry counts as one too).
+             * @example 2
+             */
+            slices: number;
         };
         ResearchSource: {
             /**

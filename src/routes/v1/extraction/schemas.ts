@@ -312,11 +312,21 @@ export const JobSchema = z
         pages_fetched: z.number().int().openapi({ description: "Pages read so far.", example: 3 }),
         pages_total: z.number().int().nullable().openapi({ description: "Pages expected, when known.", example: 5 }),
         rows_so_far: z.number().int().openapi({ description: "Rows found so far.", example: 120 }),
+        slices: z.number().int().openapi({
+          description:
+            "Queue messages the job has run in so far: it works in slices of at most `JOB_SLICE_SECONDS` each, checkpointing between them (a retry counts as one too).",
+          example: 2,
+        }),
         skipped_pages: z
           .array(
             z.object({
               url: z.string().openapi({ description: "The page.", example: "https://example.com/private" }),
-              reason: z.string().openapi({ description: "Why it was skipped.", example: "robots" }),
+              reason: z.string().openapi({ description: "Why it was skipped.", example: "HTTP 404" }),
+              status: z
+                .number()
+                .int()
+                .optional()
+                .openapi({ description: "The HTTP status the page answered, when it answered one.", example: 404 }),
             }),
           )
           .optional()
@@ -328,7 +338,7 @@ export const JobSchema = z
       })
       .openapi({
         description: "How far it is.",
-        example: { stage: "extracting", pages_fetched: 3, pages_total: 5, rows_so_far: 120 },
+        example: { stage: "extracting", pages_fetched: 3, pages_total: 5, rows_so_far: 120, slices: 2 },
       }),
     rows_extracted: z.number().int().openapi({ description: "Rows found.", example: 500 }),
     rows_valid: z.number().int().openapi({ description: "Rows that passed every rule.", example: 497 }),

@@ -132,6 +132,11 @@ export const ProgressSchema = z
     sources_skipped: z.number().int().openapi({ description: "Sources that could not be read.", example: 1 }),
     sections_written: z.number().int().openapi({ description: "Report sections written.", example: 0 }),
     percent: z.number().int().openapi({ description: "About how far, 0 to 100.", example: 40 }),
+    slices: z.number().int().openapi({
+      description:
+        "Queue messages the session has run in so far: it works in slices of at most `JOB_SLICE_SECONDS` each, checkpointing between them (a retry counts as one too).",
+      example: 2,
+    }),
   })
   .openapi("ResearchProgress");
 
