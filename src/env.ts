@@ -45,6 +45,7 @@ export const EnvSchema = z
     RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_ACCOUNT_PER_MINUTE: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_DEFAULT_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().optional(),
     EMAIL_PROVIDER: z.enum(["outbox", "ses"]).default("outbox"),
     EMAIL_FROM: z.string().optional(),
     SES_ENDPOINT: z.url().optional(),
