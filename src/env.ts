@@ -35,6 +35,7 @@ export const EnvSchema = z
     JWT_SECRET: z
       .string({ error: "is required: a random secret of at least 32 characters for signing access tokens" })
       .min(32, "must be at least 32 characters"),
+    WEBHOOK_SECRETS_KEY: optionalSecret.pipe(z.string().min(32, "must be at least 32 characters").optional()),
     WEB_ORIGINS: csv.default([]),
     MAX_BODY_BYTES: z.coerce
       .number()
