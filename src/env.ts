@@ -47,6 +47,8 @@ export const EnvSchema = z
     RATE_LIMIT_ACCOUNT_PER_MINUTE: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_DEFAULT_PER_MINUTE: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    RATE_LIMIT_HEALTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    HEALTH_READY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     EMAIL_PROVIDER: z.enum(["outbox", "ses"]).default("outbox"),
     EMAIL_FROM: z.string().optional(),
     SES_ENDPOINT: z.url().optional(),
