@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { auditLogs } from "../../src/db/schema/index.js";
+import { sha256Hex } from "../../src/lib/crypto.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 
 // Guessing credentials, as an attacker floods them: many requests at once, so a limit that checks before it
@@ -119,5 +120,23 @@ describe("login lockout", () => {
       );
       expect(res.status).toBe(200);
     }
+  });
+});
+
+describe("the log of a failed lookup", () => {
+  it("names the query that failed but not the key's hash bound to it", async () => {
+    const key = madeUpKey();
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(String(line)));
+    let status: number;
+    try {
+      status = (await listDocuments({ "x-api-key": key, "cf-connecting-ip": freshIp() }, noDatabase())).status;
+    } finally {
+      spy.mockRestore();
+    }
+    expect(status).toBe(500);
+    const logged = lines.join("\n");
+    expect(logged).toContain("Failed query: select");
+    expect(logged).not.toContain(await sha256Hex(key));
   });
 });
