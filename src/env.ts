@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { productionProblems } from "./config/production-safety.js";
 import { providerIds } from "./llm/types.js";
 
 const csv = z.string().transform((value) =>
@@ -129,6 +130,9 @@ export const EnvSchema = z
         path: ["UPSTASH_VECTOR_REST_TOKEN"],
         message: "is required when UPSTASH_VECTOR_REST_URL is set",
       });
+    }
+    if (env.ENVIRONMENT === "production") {
+      for (const [name, message] of productionProblems(env)) issues.addIssue({ code: "custom", path: [name], message });
     }
     // SES mail needs its settings at start, not at the first password reset.
     if (env.EMAIL_PROVIDER !== "ses") return;

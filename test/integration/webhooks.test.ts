@@ -7,6 +7,7 @@ import { handleQueueBatch } from "../../workers/jobs/consumer.js";
 import { runScheduled } from "../../workers/scheduled.js";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
+import { productionEnv } from "../helpers/production-env.js";
 
 // Webhooks as a receiving system sees them: a local receiver (fake-sites' /hook, scripted per test) whose
 // logged requests are verified with the official `standardwebhooks` library, APE's real queue handler (time
@@ -151,7 +152,7 @@ describe("webhook endpoints", () => {
     const plain = await h.request(
       "/api/v1/users/me/webhooks",
       h.json("POST", { url: `${scope}/hook/plain`, event_types: ["document.ready"] }, h.bearer(token)),
-      { ENVIRONMENT: "production" },
+      productionEnv(inject("fakeSesUrl")),
     );
     expect(plain.status).toBe(400);
     const problem = (await readProblem(plain)).body;
