@@ -78,6 +78,7 @@ export const EnvSchema = z
     LLM_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     USAGE_FLUSH_BATCH: z.coerce.number().int().min(1).max(500).default(50),
     USAGE_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+    DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().min(0).max(1_000_000_000).optional(),
     LLM_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
     TEXTRACT_ENDPOINT: z.url().optional(),
     UPSTASH_VECTOR_REST_URL: z.url().optional(),

@@ -50,7 +50,14 @@ export const registerUser = async ({
   const passwordHash = await hashPassword(input.password);
   const [user] = await ctx.db
     .insert(users)
-    .values({ email, passwordHash, name: input.name ?? null })
+    // Sign-up is open and every model call spends the operator's keys: a new account starts with the
+    // operator's budget, when one is set.
+    .values({
+      email,
+      passwordHash,
+      name: input.name ?? null,
+      monthlyBudgetUsd: ctx.env.DEFAULT_MONTHLY_BUDGET_USD?.toFixed(2) ?? null,
+    })
     .onConflictDoNothing({ target: users.email })
     .returning();
   if (!user) throw new ApiError("EMAIL_TAKEN", "An account with this email already exists; sign in instead.");
