@@ -21,12 +21,16 @@ export const knownSettings = () => {
 
 /**
  * Creates .dev.vars from the example on first run, with the given values filled in where the example leaves
- * them empty and a fresh JWT_SECRET; an existing file is left alone.
+ * them empty and a fresh JWT_SECRET and WEBHOOK_SECRETS_KEY; an existing file is left alone.
  * @param {Record<string, string>} fill
  */
 export const ensureDevVars = (fill) => {
   if (existsSync(devVarsPath)) return false;
-  const values = { ...fill, JWT_SECRET: randomBytes(48).toString("base64url") };
+  const values = {
+    ...fill,
+    JWT_SECRET: randomBytes(48).toString("base64url"),
+    WEBHOOK_SECRETS_KEY: randomBytes(48).toString("base64url"),
+  };
   const text = readFileSync(examplePath, "utf8").replace(/^([A-Z][A-Z0-9_]+)=$/gm, (line, name) =>
     values[name] ? `${name}=${values[name]}` : line,
   );

@@ -33,7 +33,8 @@ for (const [name, port] of [
 
 console.log("[start] local stack: Postgres, Redis and their bridges…");
 const stack = await stackUp("dev").catch((error) => fail(error.message));
-if (ensureDevVars(stack)) console.log("[start] wrote .dev.vars from .dev.vars.example, with a fresh JWT_SECRET");
+if (ensureDevVars(stack))
+  console.log("[start] wrote .dev.vars from .dev.vars.example, with a fresh JWT_SECRET and WEBHOOK_SECRETS_KEY");
 await applyMigrations(stack.DIRECT_DATABASE_URL).catch((error) => fail(`migrations failed: ${error.message}`));
 
 // wrangler reads .dev.vars itself; a setting exported in the shell wins, so hand wrangler the merged set.

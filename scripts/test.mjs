@@ -77,6 +77,7 @@ const api = await startWranglerDev({
     UPSTASH_REDIS_REST_URL: stack.UPSTASH_REDIS_REST_URL,
     UPSTASH_REDIS_REST_TOKEN: stack.UPSTASH_REDIS_REST_TOKEN,
     JWT_SECRET: randomBytes(32).toString("base64url"),
+    WEBHOOK_SECRETS_KEY: randomBytes(32).toString("base64url"),
     WEB_ORIGINS: `http://127.0.0.1:${cfg.web.port}`,
     ...fakes.settings,
   },

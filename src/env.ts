@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { productionProblems } from "./config/production-safety.js";
 import { capabilityNames } from "./llm/models.js";
 import { providerIds } from "./llm/types.js";
 
@@ -36,6 +37,7 @@ export const EnvSchema = z
     JWT_SECRET: z
       .string({ error: "is required: a random secret of at least 32 characters for signing access tokens" })
       .min(32, "must be at least 32 characters"),
+    WEBHOOK_SECRETS_KEY: optionalSecret.pipe(z.string().min(32, "must be at least 32 characters").optional()),
     WEB_ORIGINS: csv.default([]),
     MAX_BODY_BYTES: z.coerce
       .number()
@@ -46,6 +48,9 @@ export const EnvSchema = z
     RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_ACCOUNT_PER_MINUTE: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_DEFAULT_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    RATE_LIMIT_HEALTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
+    HEALTH_READY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     EMAIL_PROVIDER: z.enum(["outbox", "ses"]).default("outbox"),
     EMAIL_FROM: z.string().optional(),
     SES_ENDPOINT: z.url().optional(),
@@ -77,6 +82,7 @@ export const EnvSchema = z
     LLM_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     USAGE_FLUSH_BATCH: z.coerce.number().int().min(1).max(500).default(50),
     USAGE_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+    DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().min(0).max(1_000_000_000).optional(),
     LLM_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
     TEXTRACT_ENDPOINT: z.url().optional(),
     UPSTASH_VECTOR_REST_URL: z.url().optional(),
@@ -134,6 +140,9 @@ export const EnvSchema = z
         path: ["UPSTASH_VECTOR_REST_TOKEN"],
         message: "is required when UPSTASH_VECTOR_REST_URL is set",
       });
+    }
+    if (env.ENVIRONMENT === "production") {
+      for (const [name, message] of productionProblems(env)) issues.addIssue({ code: "custom", path: [name], message });
     }
     // SES mail needs its settings at start, not at the first password reset.
     if (env.EMAIL_PROVIDER !== "ses") return;

@@ -1,6 +1,7 @@
 import { type HTMLElement, parse } from "node-html-parser";
 import robotsParser from "robots-parser";
 import { z } from "zod";
+import { compileUserPattern, type UserPattern } from "../lib/user-pattern.js";
 import { htmlToMarkdown } from "../services/documents/extract/html.js";
 import { type SafeFetch, SafeFetchError, type SafeFetchErrorCode, type SafeResponse } from "./safe-fetch.js";
 
@@ -252,9 +253,12 @@ const canonicalKey = (url: URL): string => {
 /** A glob has `**`, or a `*` where a regular expression would never put one on purpose (`/*` is "any slashes"). */
 const isGlob = (pattern: string) => pattern.includes("**") || /(?:^|\/)\*/.test(pattern);
 
-/** A path pattern of {@link CrawlBounds} as a RegExp; an invalid regular expression throws. */
-const compilePathPattern = (pattern: string): RegExp => {
-  if (!isGlob(pattern)) return new RegExp(pattern);
+/**
+ * A path pattern of {@link CrawlBounds}, compiled for a linear-time engine (a user's pattern must never
+ * backtrack); an invalid one, or one RE2 cannot run, throws.
+ */
+const compilePathPattern = (pattern: string): UserPattern => {
+  if (!isGlob(pattern)) return compileUserPattern(pattern);
   const glob = pattern.startsWith("/") ? pattern : `/${pattern}`;
   const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   const folder = glob.endsWith("/**");
@@ -263,7 +267,7 @@ const compilePathPattern = (pattern: string): RegExp => {
     .split("**")
     .map((part) => part.split("*").map(escapeRegex).join("[^/]*"))
     .join(".*");
-  return new RegExp(`^${source}${folder ? "(?:/.*)?" : ""}$`);
+  return compileUserPattern(`^${source}${folder ? "(?:/.*)?" : ""}$`);
 };
 
 const collapse = (text: string) => text.replace(/\s+/g, " ").trim();

@@ -11,6 +11,32 @@ const SENSITIVE_KEY =
 
 const REDACTED = "[redacted]";
 
+// drizzle's DrizzleQueryError says `Failed query: <sql>\nparams: <every bound value>`: password hashes, token
+// hashes, sealed secrets, users' text. The SQL stays (it names what failed); the values never reach a log.
+const QUERY_PARAMS = /(Failed query: [\s\S]*?\nparams: )[\s\S]*$/;
+
+/** An error as logs show it: its own message and stack without bound parameters, and its cause's message. */
+const redactError = (error: Error): Record<string, unknown> => {
+  const query = "query" in error && "params" in error && typeof error.query === "string" ? error.query : null;
+  if (query === null) {
+    return { name: error.name, message: redact(error.message), stack: error.stack && redact(error.stack) };
+  }
+  // The stack begins with the message, parameters and all; keep only the frames after it.
+  const frames = error.stack?.includes(error.message)
+    ? error.stack.slice(error.stack.indexOf(error.message) + error.message.length)
+    : "";
+  const message = `Failed query: ${query}`;
+  const cause = error.cause instanceof Error ? error.cause : null;
+  return {
+    name: error.name,
+    message,
+    stack: `${error.name}: ${message}${frames}`,
+    ...(cause
+      ? { cause: { name: cause.name, message: redact(cause.message), code: (cause as { code?: unknown }).code } }
+      : {}),
+  };
+};
+
 /**
  * A copy of `value` with sensitive members replaced; strings that carry a URL with credentials lose them.
  * @example
@@ -18,9 +44,11 @@ const REDACTED = "[redacted]";
  */
 export const redact = (value: unknown, depth = 0): unknown => {
   if (depth > 6) return "[deep]";
-  if (typeof value === "string") return value.replace(/\/\/[^/@\s]+:[^/@\s]+@/g, "//[redacted]@");
+  if (typeof value === "string") {
+    return value.replace(/\/\/[^/@\s]+:[^/@\s]+@/g, "//[redacted]@").replace(QUERY_PARAMS, "$1[redacted]");
+  }
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redact(value.message), stack: value.stack };
+  if (value instanceof Error) return redactError(value);
   if (value && typeof value === "object") {
     return Object.fromEntries(
       Object.entries(value).map(([key, inner]) => [key, SENSITIVE_KEY.test(key) ? REDACTED : redact(inner, depth + 1)]),

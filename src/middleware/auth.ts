@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../lib/errors.js";
 import { authenticateApiKey } from "../services/api-keys/api-keys.js";
 import { verifyAccessToken } from "../services/auth/access-tokens.js";
+import { recordCredentialFailure } from "../services/auth/credential-failures.js";
 import { touchSession } from "../services/auth/sessions.js";
 import type { ApiKeyScope, Caller, RouteScope, ServiceContext } from "../services/context.js";
 import type { InitVariables } from "./init.js";
@@ -20,7 +21,11 @@ const resolveCaller = async (ctx: ServiceContext, authorization: string | undefi
   }
   if (!bearer) throw unauthenticated("Send `Authorization: Bearer <access token or API key>`, or `x-api-key`.");
   const claims = await verifyAccessToken({ secret: ctx.env.JWT_SECRET, token: bearer });
-  if (!claims) throw unauthenticated("The access token is invalid or expired; refresh it or sign in again.");
+  if (!claims) {
+    // A forged or stale token costs no database work, but counts against the IP like a bad API key.
+    await recordCredentialFailure(ctx);
+    throw unauthenticated("The access token is invalid or expired; refresh it or sign in again.");
+  }
   let live: boolean;
   try {
     live = await touchSession({ ctx, sessionId: claims.sid, userId: claims.sub });
@@ -28,7 +33,10 @@ const resolveCaller = async (ctx: ServiceContext, authorization: string | undefi
     // Without the session store we cannot know whether the session was revoked, so we refuse.
     throw new ApiError("NOT_READY", "Sessions cannot be checked right now; try again shortly.", { cause: error });
   }
-  if (!live) throw unauthenticated("The session has ended; sign in again.");
+  if (!live) {
+    await recordCredentialFailure(ctx);
+    throw unauthenticated("The session has ended; sign in again.");
+  }
   return { kind: "session", userId: claims.sub, sessionId: claims.sid } satisfies Caller;
 };
 

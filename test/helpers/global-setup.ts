@@ -117,6 +117,7 @@ export default async function setup(project: TestProject) {
     UPSTASH_REDIS_REST_URL: env.UPSTASH_REDIS_REST_URL,
     UPSTASH_REDIS_REST_TOKEN: env.UPSTASH_REDIS_REST_TOKEN,
     JWT_SECRET: randomBytes(32).toString("base64url"),
+    WEBHOOK_SECRETS_KEY: randomBytes(32).toString("base64url"),
   });
   project.provide("templateDatabase", TEMPLATE_DATABASE);
   const runId = randomBytes(4).toString("hex");

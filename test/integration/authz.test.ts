@@ -18,6 +18,9 @@ beforeAll(async () => {
     FIRECRAWL_API_URL: `${inject("fakeFirecrawlUrl")}/s/${crypto.randomUUID()}`,
     // Webhook endpoints on the local receiver pass the URL checks.
     FETCH_ALLOW_HOSTS: new URL(inject("fakeSitesUrl")).host,
+    // The kit sends every bad credential to every route from one address; each must answer 401 for what it
+    // is, not 429 for the flood (which test/integration/credential-limits.test.ts covers).
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "1000000",
   });
   await fakes.scriptGroq({ reply: anyCodeToolAnswer, times: 1_000 });
   doc = (await (await h.request("/api/v1/openapi.json")).json()) as typeof doc;

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { createOutboxSender, readOutbox } from "../../src/integrations/email/outbox.js";
 import { createSesSender } from "../../src/integrations/email/ses.js";
 import { createRedis } from "../../src/integrations/redis.js";
@@ -130,5 +130,40 @@ describe("mail settings", () => {
     expect(body.code).toBe("CONFIG_INVALID");
     for (const name of ["EMAIL_FROM", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
       expect(body.detail).toContain(name);
+  });
+});
+
+describe("the log of a password reset", () => {
+  it("never holds the mail's body or its token, at any level, outside the development terminal", async () => {
+    const { createHarness } = await import("../helpers/harness.js");
+    const h = await createHarness({ LOG_LEVEL: "debug" });
+    const user = await h.signUp();
+    const lines: string[] = [];
+    const capture = (line: unknown) => void lines.push(String(line));
+    const spies = [
+      vi.spyOn(console, "log").mockImplementation(capture),
+      vi.spyOn(console, "info").mockImplementation(capture),
+      vi.spyOn(console, "warn").mockImplementation(capture),
+      vi.spyOn(console, "error").mockImplementation(capture),
+    ];
+    let token: string | undefined;
+    try {
+      const res = await h.request("/api/v1/auth/forgot-password", h.json("POST", { email: user.email }));
+      expect(res.status).toBe(202);
+      const [kept] = await readOutbox({ redis, to: user.email });
+      token = kept?.text.match(/reset-password: (\S+)/)?.[1];
+      const reset = await h.request(
+        "/api/v1/auth/reset-password",
+        h.json("POST", { token, password: `new-${crypto.randomUUID()}` }),
+      );
+      expect(reset.status).toBe(204);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(token).toMatch(/^\S{43}$/);
+    expect(lines.length).toBeGreaterThan(0);
+    const logged = lines.join("\n");
+    expect(logged).not.toContain(token);
+    expect(logged).not.toContain("Open this link");
   });
 });

@@ -209,6 +209,24 @@ describe("extraction jobs from web pages", () => {
     };
     expect(listed.items.some((item) => item.source_url?.includes("169.254"))).toBe(false);
   });
+
+  it("refuses crawl path patterns RE2 cannot run in linear time, naming the field", async () => {
+    for (const [field, pattern] of [
+      ["include_paths", "^/(a)\\1"],
+      ["exclude_paths", "^/(?=private)"],
+    ] as const) {
+      const problem = await readProblem(
+        await create({
+          source_type: "web_crawl",
+          source_url: `${base}/shop/start`,
+          crawl: { max_pages: 5, max_depth: 1, [field]: ["^/shop/", pattern] },
+          schema: { columns: productColumns },
+        }),
+      );
+      expect(problem.status, pattern).toBe(400);
+      expect(problem.body.errors).toEqual([expect.objectContaining({ path: `body.crawl.${field}.1` })]);
+    }
+  });
 });
 
 describe("extraction jobs from documents", () => {

@@ -59,4 +59,36 @@ describe("POST /extraction/validate", () => {
       expect(problem.body.code).toBe("VALIDATION_FAILED");
     }
   });
+
+  it("runs a user's pattern in linear time: a backtracking one answers, and a request beside it is not held up", async () => {
+    // `^(a|a)*$` against 34 a's and a b is some 2^34 steps for a backtracking engine; RE2 takes a few dozen.
+    const body = {
+      rows: [{ code: `${"a".repeat(34)}b` }, { code: "aaaa" }],
+      schema: { columns: [{ name: "code", type: "string" }] },
+      validation_rules: { code: { pattern: "^(a|a)*$" } },
+    };
+    const [res, health] = await Promise.all([validate(body), h.request("/api/v1/health")]);
+    expect(health.status).toBe(200);
+    expect(res.status).toBe(200);
+    const result = (await res.json()) as { rows_valid: number; errors: Array<{ row: number; rule: string }> };
+    expect(result.rows_valid).toBe(1);
+    expect(result.errors.map((error) => [error.row, error.rule])).toEqual([[0, "pattern"]]);
+  });
+
+  it("refuses, naming the field, a pattern that only a backtracking engine can run", async () => {
+    for (const pattern of ["^(a)\\1$", "^(?=a)a", "(?<!x)y"]) {
+      const problem = await readProblem(
+        await validate({
+          rows: [],
+          schema: { columns: [{ name: "a", type: "string" }] },
+          validation_rules: { a: { pattern } },
+        }),
+      );
+      expect(problem.status, pattern).toBe(400);
+      expect(problem.body.code).toBe("VALIDATION_FAILED");
+      expect(problem.body.errors).toEqual([
+        expect.objectContaining({ path: "body.validation_rules.a.pattern", message: expect.stringContaining("RE2") }),
+      ]);
+    }
+  });
 });

@@ -13,7 +13,13 @@ beforeAll(async () => {
   // Providers answer (from the local fakes): a 503 for want of one would hide what the fuzzer looks for.
   // The code tools refuse the fake's default JSON answer (`{}`) with 502, so it gives one they all accept.
   const fakes = llmFakes();
-  h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000", ...fakes.env() });
+  // Generated requests carry made-up credentials too: none may be held up by the per-IP limits.
+  h = await createHarness({
+    RATE_LIMIT_AUTH_PER_MINUTE: "1000000",
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "1000000",
+    RATE_LIMIT_HEALTH_PER_MINUTE: "1000000",
+    ...fakes.env(),
+  });
   await fakes.scriptGroq({ reply: anyCodeToolAnswer, times: 100_000 });
   doc = (await (await h.request("/api/v1/openapi.json")).json()) as typeof doc;
 });

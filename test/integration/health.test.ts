@@ -41,7 +41,8 @@ describe("GET /api/v1/health/ready", () => {
 
   it("is 503 naming Redis when the Redis behind it is stopped, and 200 again once it is back", async () => {
     const spare = await spareRedis("health");
-    const onSpare = spare.env;
+    // Checked afresh each time: this test watches readiness change.
+    const onSpare = { ...spare.env, HEALTH_READY_CACHE_SECONDS: "0" };
     expect((await h.request("/api/v1/health/ready", {}, onSpare)).status).toBe(200);
 
     await spare.stop();
@@ -72,5 +73,43 @@ describe("GET /api/v1/health/ready", () => {
     expect(down.status).toBe(503);
     expect(down.body.down).toEqual(["postgres"]);
     expect(JSON.stringify(down.body)).not.toContain("ape:x");
+  });
+
+  it("answers a flood from its last result for a few seconds, probing nothing in the meantime", async () => {
+    const spare = await spareRedis("health-cache");
+    const onSpare = { ...spare.env, HEALTH_READY_CACHE_SECONDS: "60" };
+    const first = await h.request("/api/v1/health/ready", {}, onSpare);
+    expect(first.status).toBe(200);
+    const checked = ((await first.json()) as { checks: unknown }).checks;
+    await spare.stop();
+    try {
+      // Redis is gone, yet 20 probes at once answer the result of a minute ago: none of them probed it.
+      const flood = await Promise.all(Array.from({ length: 20 }, () => h.request("/api/v1/health/ready", {}, onSpare)));
+      for (const res of flood) {
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { checks: unknown }).checks).toEqual(checked);
+      }
+    } finally {
+      await spare.start();
+    }
+  });
+
+  it("limits each IP, answering 429 with Retry-After past the limit", async () => {
+    const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
+    const ip = `10.${a}.${b}.${c}`;
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        h.request(
+          "/api/v1/health/ready",
+          { headers: { "cf-connecting-ip": ip } },
+          { RATE_LIMIT_HEALTH_PER_MINUTE: "10" },
+        ),
+      ),
+    );
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(10);
+    const refused = answers.filter((res) => res.status === 429);
+    expect(refused).toHaveLength(20);
+    for (const res of refused) expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 });

@@ -354,6 +354,20 @@ describe("the usage report", () => {
 describe("the monthly budget", () => {
   type User = { monthly_budget_usd: number | null };
 
+  it("starts at DEFAULT_MONTHLY_BUDGET_USD for a new account, when the operator sets one", async () => {
+    const email = `budget-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const res = await h.request(
+      "/api/v1/auth/register",
+      h.json("POST", { email, password: `pw-${crypto.randomUUID()}` }),
+      { DEFAULT_MONTHLY_BUDGET_USD: "7.5" },
+    );
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { user: User; tokens: { access_token: string } };
+    expect(body.user.monthly_budget_usd).toBe(7.5);
+    const me = await h.request("/api/v1/users/me", { headers: h.bearer(body.tokens.access_token) });
+    expect(((await me.json()) as User).monthly_budget_usd).toBe(7.5);
+  });
+
   it("is set and removed with PUT /users/me, shows in GET /users/me, and takes effect at the next call", async () => {
     const user = await h.signUp();
     const auth = h.bearer(user.tokens.access_token);

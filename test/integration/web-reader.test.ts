@@ -429,6 +429,8 @@ describe("crawling", () => {
     expect(() => reader.crawl("http://docs.test/", { maxPages: 501, maxDepth: 1 })).toThrow();
     expect(() => reader.crawl("http://docs.test/", { maxPages: 5, maxDepth: 11 })).toThrow();
     expect(() => reader.crawl("http://docs.test/", { maxPages: 5, maxDepth: 1, includePaths: ["^(/guide"] })).toThrow();
+    // A backreference is what a linear-time engine cannot run: refused, not run by a backtracking one.
+    expect(() => reader.crawl("http://docs.test/", { maxPages: 5, maxDepth: 1, excludePaths: ["^/(a)\\1"] })).toThrow();
     expect(fetched).toEqual([]);
   });
 });

@@ -1,10 +1,13 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { webhookEndpoints } from "../../src/db/schema/index.js";
 import { handleQueueBatch } from "../../workers/jobs/consumer.js";
 import { runScheduled } from "../../workers/scheduled.js";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
+import { productionEnv } from "../helpers/production-env.js";
 
 // Webhooks as a receiving system sees them: a local receiver (fake-sites' /hook, scripted per test) whose
 // logged requests are verified with the official `standardwebhooks` library, APE's real queue handler (time
@@ -149,7 +152,7 @@ describe("webhook endpoints", () => {
     const plain = await h.request(
       "/api/v1/users/me/webhooks",
       h.json("POST", { url: `${scope}/hook/plain`, event_types: ["document.ready"] }, h.bearer(token)),
-      { ENVIRONMENT: "production" },
+      productionEnv(inject("fakeSesUrl")),
     );
     expect(plain.status).toBe(400);
     const problem = (await readProblem(plain)).body;
@@ -488,5 +491,106 @@ describe("webhook delivery", () => {
     expect((await call(`/deliveries/${queued.delivery_id}/redeliver`, { method: "POST" })).status).toBe(202);
     await h.runJobs();
     expect(await hook.received()).toHaveLength(1);
+  });
+});
+
+describe("webhook secrets under their own key", () => {
+  it("keeps an endpoint readable across a new JWT_SECRET, moving a secret sealed under the old one over", async () => {
+    const hook = receiver();
+    // Made before WEBHOOK_SECRETS_KEY was set: its secret is sealed under JWT_SECRET.
+    const res = await h.request(
+      "/api/v1/users/me/webhooks",
+      h.json("POST", { url: hook.url, event_types: ["document.ready"] }, h.bearer(token)),
+      { WEBHOOK_SECRETS_KEY: "" },
+    );
+    expect(res.status).toBe(201);
+    const endpoint = (await res.json()) as Endpoint;
+    const sealed = async () =>
+      (await h.withDb((db) => db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id))))[0]
+        ?.secretCiphertext ?? "";
+    const before = await sealed();
+    expect(before.startsWith("k1.")).toBe(false);
+
+    // Its next delivery, with WEBHOOK_SECRETS_KEY set, signs as before and seals the secret again under it.
+    await sendTest(endpoint.id);
+    await h.runJobs();
+    expect((await sealed()).startsWith("k1.")).toBe(true);
+
+    // JWT_SECRET changes (after a leak, say): the endpoint still signs with its secret.
+    await sendTest(endpoint.id);
+    await h.runJobs({ env: { JWT_SECRET: `rotated-${crypto.randomUUID()}-${crypto.randomUUID()}` } });
+    const received = await hook.received();
+    expect(received).toHaveLength(2);
+    for (const request of received) expect(verified(endpoint.secret, request)).toMatchObject({ type: "webhook.test" });
+    const logged = await deliveries(endpoint.id);
+    expect(logged.map((delivery) => delivery.status)).toEqual(["succeeded", "succeeded"]);
+  });
+});
+
+describe("the endpoint limit under concurrency", () => {
+  const columns = [{ name: "product", type: "string", required: true }];
+  const endpointsOf = async (userId: string) =>
+    h.withDb((db) => db.select().from(webhookEndpoints).where(eq(webhookEndpoints.userId, userId)));
+
+  it("lets 25 concurrent creations make at most 20 endpoints", async () => {
+    const owner = await h.signUp();
+    const { scope } = receiver();
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        h.request(
+          "/api/v1/users/me/webhooks",
+          h.json(
+            "POST",
+            { url: `${scope}/hook/${i}`, event_types: ["document.ready"] },
+            h.bearer(owner.tokens.access_token),
+          ),
+        ),
+      ),
+    );
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(20);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(5);
+    expect(await endpointsOf(owner.id)).toHaveLength(20);
+  });
+
+  it("counts endpoints made from jobs' webhook_url, concurrent ones too, against the same limit", async () => {
+    const owner = await h.signUp();
+    const hook = receiver();
+    // Five made through the API, then 25 jobs at once, each naming a URL of its own. (The file's last test:
+    // its jobs stay queued, unrun.)
+    for (let i = 0; i < 5; i++) {
+      const res = await h.request(
+        "/api/v1/users/me/webhooks",
+        h.json(
+          "POST",
+          { url: `${hook.scope}/api/${i}`, event_types: ["document.ready"] },
+          h.bearer(owner.tokens.access_token),
+        ),
+      );
+      expect(res.status).toBe(201);
+    }
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        h.request(
+          "/api/v1/extraction/jobs",
+          h.json(
+            "POST",
+            {
+              source_type: "web_single",
+              source_url: `${hook.scope}/prices`,
+              schema: { columns },
+              webhook_url: `${hook.scope}/job/${i}`,
+            },
+            h.bearer(owner.tokens.access_token),
+          ),
+        ),
+      ),
+    );
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status === 202)).toHaveLength(15);
+    const refused = answers.filter((res) => res.status !== 202);
+    expect(refused).toHaveLength(10);
+    for (const res of refused) expect((await readProblem(res)).body.code).toBe("WEBHOOK_LIMIT_REACHED");
+    expect(await endpointsOf(owner.id)).toHaveLength(20);
   });
 });

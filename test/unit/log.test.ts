@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { describe, expect, it, vi } from "vitest";
 import { createLogger, redact } from "../../src/lib/log.js";
 
@@ -33,5 +34,28 @@ describe("structured logs", () => {
       token: "[redacted]",
       n: 1,
     });
+  });
+
+  it("logs a failed query's SQL and its cause, never the values bound to it", () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const cause = Object.assign(new Error('database "x" does not exist'), { code: "3D000" });
+      const error = new DrizzleQueryError(
+        'insert into "users" ("email", "password_hash") values ($1, $2)',
+        ["ada@example.com", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\nsecond line"],
+        cause,
+      );
+      createLogger({ level: "info" }).error("unhandled error", { error, asText: String(error) });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toHaveLength(1);
+    const line = lines[0] ?? "";
+    for (const value of ["ada@example.com", "argon2id", "second line"]) expect(line).not.toContain(value);
+    const logged = JSON.parse(line) as { error: { message: string; stack: string; cause: { code: string } } };
+    expect(logged.error.message).toBe('Failed query: insert into "users" ("email", "password_hash") values ($1, $2)');
+    expect(logged.error.stack).toContain("log.test.ts");
+    expect(logged.error.cause).toMatchObject({ code: "3D000", message: 'database "x" does not exist' });
   });
 });

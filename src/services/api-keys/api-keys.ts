@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import { apiKeys } from "../../db/schema/index.js";
 import { randomBase62, sha256Hex } from "../../lib/crypto.js";
 import { ApiError } from "../../lib/errors.js";
+import { recordCredentialFailure, reserveCredentialCheck } from "../auth/credential-failures.js";
 import { type ApiKeyScope, type Caller, requireUser, type ServiceContext } from "../context.js";
 
 /** Keys look like `ape_` + 43 base62 characters (32 random bytes); the first 12 characters are the prefix. */
@@ -11,6 +12,9 @@ const LAST_USED_EVERY_SECONDS = 60;
 // A key's owner, scopes and state are kept in Redis for a minute, so a call with an API key needs no
 // database round trip; revoking a key or deleting its user removes the entry at once.
 const KEY_CACHE_SECONDS = 60;
+// A key that is not in the database is remembered as unknown for a while, so the same made-up key sent again
+// and again costs Redis, not Postgres. Keys are 32 random bytes: a key made later never has a cached hash.
+const UNKNOWN_KEY_CACHE_SECONDS = 30;
 
 type CachedKey = { id: string; userId: string; scopes: ApiKeyScope[]; revoked: boolean; expiresAt: number | null };
 
@@ -120,7 +124,9 @@ export const revokeApiKey = async ({ ctx, id }: { ctx: ServiceContext; id: strin
 
 /**
  * Resolves a presented key to its caller, or null when it is unknown, revoked or expired. Marks it used at
- * most once a minute, after the response.
+ * most once a minute, after the response. Every bad key counts against the caller's IP
+ * ({@link reserveCredentialCheck}): a key that must be looked up in the database takes its place in that
+ * count first, so past the limit the answer is 429 before any query; unknown keys are cached as unknown.
  */
 export const authenticateApiKey = async ({
   ctx,
@@ -129,12 +135,21 @@ export const authenticateApiKey = async ({
   ctx: ServiceContext;
   key: string;
 }): Promise<Caller | null> => {
-  if (!key.startsWith(API_KEY_PREFIX)) return null;
+  if (!key.startsWith(API_KEY_PREFIX)) {
+    await recordCredentialFailure(ctx);
+    return null;
+  }
   const hash = await sha256Hex(key);
   let row = await readCachedKey(ctx, hash);
+  let check: Awaited<ReturnType<typeof reserveCredentialCheck>> | null = null;
   if (!row) {
+    check = await reserveCredentialCheck(ctx);
     const [found] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash)).limit(1);
-    if (!found) return null;
+    if (!found) {
+      const unknown: CachedKey = { id: "", userId: "", scopes: [], revoked: true, expiresAt: null };
+      ctx.defer(ctx.redis.set(keyCacheKey(hash), unknown, { ex: UNKNOWN_KEY_CACHE_SECONDS, nx: true }));
+      return null;
+    }
     row = {
       id: found.id,
       userId: found.userId,
@@ -144,7 +159,12 @@ export const authenticateApiKey = async ({
     };
     ctx.defer(ctx.redis.set(keyCacheKey(hash), row, { ex: KEY_CACHE_SECONDS, nx: true }));
   }
-  if (row.revoked || (row.expiresAt !== null && row.expiresAt <= Date.now())) return null;
+  if (row.revoked || (row.expiresAt !== null && row.expiresAt <= Date.now())) {
+    // A looked-up key already counted when it took its place; a cached one counts now.
+    if (!check) await recordCredentialFailure(ctx);
+    return null;
+  }
+  check?.release();
   const { id } = row;
   ctx.defer(
     (async () => {

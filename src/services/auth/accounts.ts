@@ -4,7 +4,7 @@ import { createEmailSender } from "../../integrations/email/index.js";
 import { randomToken, sha256Hex } from "../../lib/crypto.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
-import { assertAttemptsLeft, consumeAttempt, type GuardCheck, recordFailedAttempt } from "./attempts.js";
+import { consumeAttempt, type GuardCheck, refundAttempt } from "./attempts.js";
 import { decoyHash, hashPassword, isCommonPassword, verifyPassword } from "./passwords.js";
 import { revokeAllSessions, revokeSession, startSession } from "./sessions.js";
 
@@ -50,7 +50,14 @@ export const registerUser = async ({
   const passwordHash = await hashPassword(input.password);
   const [user] = await ctx.db
     .insert(users)
-    .values({ email, passwordHash, name: input.name ?? null })
+    // Sign-up is open and every model call spends the operator's keys: a new account starts with the
+    // operator's budget, when one is set.
+    .values({
+      email,
+      passwordHash,
+      name: input.name ?? null,
+      monthlyBudgetUsd: ctx.env.DEFAULT_MONTHLY_BUDGET_USD?.toFixed(2) ?? null,
+    })
     .onConflictDoNothing({ target: users.email })
     .returning();
   if (!user) throw new ApiError("EMAIL_TAKEN", "An account with this email already exists; sign in instead.");
@@ -60,7 +67,8 @@ export const registerUser = async ({
 
 /**
  * Signs a user in. Unknown email and wrong password answer alike, after the same work (a decoy hash is
- * verified for unknown emails), and failures are counted per account and per IP.
+ * verified for unknown emails), and failures are counted per account and per IP: each attempt takes its place
+ * in both counts before the password is checked, and a good password gives it back.
  */
 export const loginUser = async ({
   ctx,
@@ -74,11 +82,10 @@ export const loginUser = async ({
     ["login:account", email],
     ["login:ip", ctx.client.ip],
   ];
-  await assertAttemptsLeft(ctx, guards);
+  await consumeAttempt(ctx, guards);
   const [user] = await ctx.db.select().from(users).where(eq(users.email, email)).limit(1);
   const check = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
   if (!user || !check.ok || !user.isActive) {
-    await recordFailedAttempt(ctx, guards);
     ctx.audit({
       action: "auth.login_failed",
       userId: user?.id ?? null,
@@ -86,6 +93,7 @@ export const loginUser = async ({
     });
     throw new ApiError("INVALID_CREDENTIALS", "Email or password is wrong.");
   }
+  ctx.defer(refundAttempt(ctx, guards));
   if (check.needsRehash) {
     await ctx.db
       .update(users)

@@ -35,34 +35,11 @@ const tooMany = (reset: number) =>
 const unavailable = (error: unknown) =>
   new ApiError("RATE_LIMIT_UNAVAILABLE", "Sign-in is paused for a moment; try again shortly.", { cause: error });
 
-/** Throws 429 when any of the guards has no attempts left. */
-export const assertAttemptsLeft = async (ctx: ServiceContext, checks: GuardCheck[]) => {
-  for (const [guard, identifier] of checks) {
-    if (!identifier) continue;
-    let remaining: { remaining: number; reset: number };
-    try {
-      remaining = await limiterFor(ctx, guard).getRemaining(identifier);
-    } catch (error) {
-      throw unavailable(error);
-    }
-    if (remaining.remaining <= 0) throw tooMany(remaining.reset);
-  }
-};
-
-/** Counts one failed attempt against each guard. */
-export const recordFailedAttempt = async (ctx: ServiceContext, checks: GuardCheck[]) => {
-  try {
-    await Promise.all(
-      checks
-        .filter(([, identifier]) => identifier)
-        .map(([guard, identifier]) => limiterFor(ctx, guard).limit(identifier as string)),
-    );
-  } catch (error) {
-    throw unavailable(error);
-  }
-};
-
-/** Counts an attempt and throws 429 when it was one too many (for routes where every attempt counts). */
+/**
+ * Takes one attempt from each guard before the work it guards, and throws 429 when none was left. Taking and
+ * checking are one atomic step in Redis, so concurrent attempts cannot all pass a check made before any was
+ * counted: twenty guesses at once get at most the guard's limit of password checks.
+ */
 export const consumeAttempt = async (ctx: ServiceContext, checks: GuardCheck[]) => {
   for (const [guard, identifier] of checks) {
     if (!identifier) continue;
@@ -74,4 +51,20 @@ export const consumeAttempt = async (ctx: ServiceContext, checks: GuardCheck[]) 
     }
     if (!result.success) throw tooMany(result.reset);
   }
+};
+
+/**
+ * Gives back the attempts {@link consumeAttempt} took, when they turned out not to be failures (a good
+ * password), so signing in often is not a lockout. Best effort: a lost refund only costs an attempt.
+ */
+export const refundAttempt = async (ctx: ServiceContext, checks: GuardCheck[]) => {
+  await Promise.all(
+    checks
+      .filter(([, identifier]) => identifier)
+      .map(([guard, identifier]) =>
+        limiterFor(ctx, guard)
+          .limit(identifier as string, { rate: -1 })
+          .catch((error: unknown) => ctx.log.warn("attempt refund failed", { guard, error })),
+      ),
+  );
 };

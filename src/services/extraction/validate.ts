@@ -1,4 +1,5 @@
 import type { ExtractionValidationRules } from "../../db/schema/extraction-jobs.js";
+import { compileUserPattern, type UserPattern } from "../../lib/user-pattern.js";
 import { type ColumnSpec, normaliseValue } from "./values.js";
 
 /** Rules one column's values must pass, as the seed's `validation_rules` give them. */
@@ -38,9 +39,9 @@ export const validateRows = ({
   /** The index of the first row, for error messages of a page of a larger set. */
   offset?: number;
 }) => {
-  const compiled = new Map<string, RegExp>();
+  const compiled = new Map<string, UserPattern>();
   for (const [name, rule] of Object.entries(rules)) {
-    if (rule.pattern) compiled.set(name, new RegExp(rule.pattern, "u"));
+    if (rule.pattern) compiled.set(name, compileUserPattern(rule.pattern));
   }
   const seen = new Map<string, Map<string, number>>();
   const validated: ValidatedRow[] = rows.map((raw, index) => {

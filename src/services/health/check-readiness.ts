@@ -69,3 +69,33 @@ export const checkReadiness = async ({ ctx }: { ctx: ServiceContext }): Promise<
     })),
   };
 };
+
+// Lives as long as the isolate: the last readiness of each configuration (one in production; tests point
+// requests at other databases and Redis), so a flood of probes costs one round of checks every few seconds.
+const recent = new Map<string, { at: number; readiness: Readiness }>();
+const MAX_REMEMBERED = 16;
+
+/**
+ * {@link checkReadiness}, answered from the isolate's last result while it is younger than
+ * `HEALTH_READY_CACHE_SECONDS` (0: always checks). A result that is down is kept as long as one that is up:
+ * a flood while a dependency is down must not pile onto it.
+ * @example
+ * const readiness = await cachedReadiness({ ctx });
+ */
+export const cachedReadiness = async ({ ctx }: { ctx: ServiceContext }): Promise<Readiness> => {
+  const { env } = ctx;
+  const ttlMs = env.HEALTH_READY_CACHE_SECONDS * 1000;
+  const key = [env.DATABASE_URL, env.UPSTASH_REDIS_REST_URL, ...configuredProviders(env).providers.keys()].join("\n");
+  const hit = recent.get(key);
+  if (hit && Date.now() - hit.at < ttlMs) return hit.readiness;
+  const readiness = await checkReadiness({ ctx });
+  if (ttlMs > 0) {
+    recent.delete(key);
+    recent.set(key, { at: Date.now(), readiness });
+    for (const oldest of recent.keys()) {
+      if (recent.size <= MAX_REMEMBERED) break;
+      recent.delete(oldest);
+    }
+  }
+  return readiness;
+};

@@ -13,7 +13,7 @@ import type { ServiceContext } from "../context.js";
 import { takeLease } from "../jobs/lease.js";
 import { type DeliverMessage, dispatchDeliveries } from "./events.js";
 import { DISABLE_AFTER_FAILING_SECONDS, nextDelaySeconds, retryAfterOf } from "./schedule.js";
-import { openSecret } from "./secrets.js";
+import { needsResealing, openSecret, sealSecret, secretKeysOf } from "./secrets.js";
 
 /** A receiver has this long to answer 2xx. */
 export const DELIVERY_TIMEOUT_MS = 15_000;
@@ -36,17 +36,37 @@ export type DeliverOutcome =
 export const signatureHeader = (secrets: string[], id: string, at: Date, body: string) =>
   secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(" ");
 
-/** The secrets that sign for an endpoint now. */
-const signingSecrets = async (endpoint: WebhookEndpoint, masterSecret: string) => {
-  const secrets = [await openSecret(endpoint.secretCiphertext, masterSecret)];
-  if (
+/**
+ * The secrets that sign for an endpoint now. A secret still sealed under JWT_SECRET (from before
+ * WEBHOOK_SECRETS_KEY was set) is sealed again under WEBHOOK_SECRETS_KEY here, so each endpoint moves over at
+ * its next delivery and a later change of JWT_SECRET leaves it readable.
+ */
+const signingSecrets = async (ctx: ServiceContext, endpoint: WebhookEndpoint) => {
+  const keys = secretKeysOf(ctx.env);
+  const current = await openSecret(endpoint.secretCiphertext, keys);
+  const previous =
     endpoint.previousSecretCiphertext &&
     endpoint.previousSecretExpiresAt &&
     endpoint.previousSecretExpiresAt > new Date()
-  ) {
-    secrets.push(await openSecret(endpoint.previousSecretCiphertext, masterSecret));
+      ? // The outgoing secret of a rotation only adds a signature: one that cannot be read any more is left out.
+        await openSecret(endpoint.previousSecretCiphertext, keys).catch((error: unknown) => {
+          ctx.log.warn("previous webhook secret unreadable", { endpointId: endpoint.id, error: String(error) });
+          return null;
+        })
+      : null;
+  if (needsResealing(endpoint.secretCiphertext, keys)) {
+    await ctx.db
+      .update(webhookEndpoints)
+      .set({
+        secretCiphertext: await sealSecret(current, keys),
+        ...(previous ? { previousSecretCiphertext: await sealSecret(previous, keys) } : {}),
+      })
+      // Only over the value read: a rotation in between keeps its new secret.
+      .where(
+        and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.secretCiphertext, endpoint.secretCiphertext)),
+      );
   }
-  return secrets;
+  return previous ? [current, previous] : [current];
 };
 
 /**
@@ -230,7 +250,7 @@ export const deliverWebhook = async ({
   const { endpoint, event } = row;
   const body = JSON.stringify(event.payload);
   const startedAt = new Date();
-  const secrets = await signingSecrets(endpoint, ctx.env.JWT_SECRET);
+  const secrets = await signingSecrets(ctx, endpoint);
   const headers = {
     "content-type": "application/json",
     "user-agent": "APE-Webhooks/1.0",

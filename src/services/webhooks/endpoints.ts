@@ -1,4 +1,4 @@
-import { and, count, desc, eq, lt } from "drizzle-orm";
+import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import { isUniqueViolation } from "../../db/errors.js";
 import { type WebhookEndpoint, webhookDeliveries, webhookEndpoints, webhookEvents } from "../../db/schema/index.js";
 import { safeFetchFromEnv } from "../../integrations/safe-fetch.js";
@@ -6,14 +6,33 @@ import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
 import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
-import { sendFirstAttempts } from "./events.js";
-import { newSigningSecret, sealSecret } from "./secrets.js";
+import { type Queryable, sendFirstAttempts } from "./events.js";
+import { newSigningSecret, sealSecret, secretKeysOf } from "./secrets.js";
 
 /** Endpoints one account may have. */
 export const MAX_ENDPOINTS = 20;
 
 /** How long the previous secret keeps signing after a rotation. */
 export const ROTATION_OVERLAP_SECONDS = 24 * 3600;
+
+const limitReached = () =>
+  new ApiError("WEBHOOK_LIMIT_REACHED", `An account may have ${MAX_ENDPOINTS} endpoints; delete one first.`);
+
+/**
+ * Runs `work` in a transaction that holds the account's endpoint lock (transaction-scoped, advisory). Every
+ * path that adds an endpoint (the API, a job's `webhook_url`) counts and inserts inside it, so concurrent
+ * creations count one after another and never pass {@link MAX_ENDPOINTS} together.
+ */
+const withEndpointLock = <T>(ctx: ServiceContext, userId: string, work: (tx: Queryable) => Promise<T>) =>
+  ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`webhook_endpoints:${userId}`}, 0))`);
+    return work(tx);
+  });
+
+const assertBelowLimit = async (tx: Queryable, userId: string) => {
+  const [held] = await tx.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.userId, userId));
+  if ((held?.n ?? 0) >= MAX_ENDPOINTS) throw limitReached();
+};
 
 // The same answer for an id that is malformed, unknown or someone else's.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No webhook endpoint ${id}.`);
@@ -80,22 +99,23 @@ export const createEndpoint = async ({
 }) => {
   const userId = requireUser(ctx);
   const url = await checkEndpointUrl(ctx, input.url, "body.url");
-  const [held] = await ctx.db.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.userId, userId));
-  if ((held?.n ?? 0) >= MAX_ENDPOINTS) {
-    throw new ApiError("WEBHOOK_LIMIT_REACHED", `An account may have ${MAX_ENDPOINTS} endpoints; delete one first.`);
-  }
   const secret = newSigningSecret();
+  const secretCiphertext = await sealSecret(secret, secretKeysOf(ctx.env));
   try {
-    const [endpoint] = await ctx.db
-      .insert(webhookEndpoints)
-      .values({
-        userId,
-        url,
-        description: input.description ?? "",
-        eventTypes: [...new Set(input.event_types)],
-        secretCiphertext: await sealSecret(secret, ctx.env.JWT_SECRET),
-      })
-      .returning();
+    const endpoint = await withEndpointLock(ctx, userId, async (tx) => {
+      await assertBelowLimit(tx, userId);
+      const [inserted] = await tx
+        .insert(webhookEndpoints)
+        .values({
+          userId,
+          url,
+          description: input.description ?? "",
+          eventTypes: [...new Set(input.event_types)],
+          secretCiphertext,
+        })
+        .returning();
+      return inserted;
+    });
     if (!endpoint) throw new Error("endpoint insert returned nothing");
     ctx.audit({ action: "webhook.create", resourceType: "webhook_endpoint", resourceId: endpoint.id });
     return { ...publicEndpoint(endpoint), secret };
@@ -112,31 +132,29 @@ export const createEndpoint = async ({
 export const ensureJobEndpoint = async (ctx: ServiceContext, input: { url: string; field: string }) => {
   const userId = requireUser(ctx);
   const url = await checkEndpointUrl(ctx, input.url, input.field);
-  const existing = async () =>
+  const existing = async (db: Queryable) =>
     (
-      await ctx.db
+      await db
         .select()
         .from(webhookEndpoints)
         .where(and(eq(webhookEndpoints.userId, userId), eq(webhookEndpoints.url, url)))
     )[0];
-  const found = await existing();
+  const found = await existing(ctx.db);
   if (found) return { endpoint: found, url, secret: null };
   const secret = newSigningSecret();
-  const [created] = await ctx.db
-    .insert(webhookEndpoints)
-    .values({
-      userId,
-      url,
-      origin: "job",
-      description: "Registered by a job's webhook_url",
-      secretCiphertext: await sealSecret(secret, ctx.env.JWT_SECRET),
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (created) return { endpoint: created, url, secret };
-  const raced = await existing();
-  if (!raced) throw new Error("job endpoint neither inserted nor found");
-  return { endpoint: raced, url, secret: null };
+  const secretCiphertext = await sealSecret(secret, secretKeysOf(ctx.env));
+  return withEndpointLock(ctx, userId, async (tx) => {
+    // Another request may have made it while this one waited for the lock.
+    const raced = await existing(tx);
+    if (raced) return { endpoint: raced, url, secret: null };
+    await assertBelowLimit(tx, userId);
+    const [created] = await tx
+      .insert(webhookEndpoints)
+      .values({ userId, url, origin: "job", description: "Registered by a job's webhook_url", secretCiphertext })
+      .returning();
+    if (!created) throw new Error("job endpoint insert returned nothing");
+    return { endpoint: created, url, secret };
+  });
 };
 
 /** The caller's endpoints, newest first. */
@@ -223,7 +241,7 @@ export const rotateSecret = async ({ ctx, id }: { ctx: ServiceContext; id: strin
   const [updated] = await ctx.db
     .update(webhookEndpoints)
     .set({
-      secretCiphertext: await sealSecret(secret, ctx.env.JWT_SECRET),
+      secretCiphertext: await sealSecret(secret, secretKeysOf(ctx.env)),
       previousSecretCiphertext: endpoint.secretCiphertext,
       previousSecretExpiresAt: expires,
     })

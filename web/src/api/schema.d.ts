@@ -48,7 +48,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Checks Postgres, Redis, R2 and the queue bindings, and lists which LLM providers are configured. Answers 503 `NOT_READY` naming each dependency that is down, with every check in `checks`.
+         * @description Checks Postgres, Redis, R2 and the queue bindings, and lists which LLM providers are configured. Answers 503 `NOT_READY` naming each dependency that is down, with every check in `checks`. The result is kept for a few seconds (`HEALTH_READY_CACHE_SECONDS`), so a flood of probes checks nothing more, and each IP may ask 60 times a minute (`RATE_LIMIT_HEALTH_PER_MINUTE`; 429 `RATE_LIMITED` with `Retry-After`).
          */
         get: {
             parameters: {
@@ -66,6 +66,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Readiness"];
+                    };
+                };
+                /** @description Too many requests; retry after the Retry-After header's seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description A dependency or the configuration is not in order. */
@@ -7839,7 +7848,7 @@ export interface components {
         };
         ColumnRules: {
             /**
-             * @description A regular expression (Unicode mode) the value must match.
+             * @description A regular expression the value must match somewhere (anchor it with `^…$` for the whole value), in RE2 syntax: matching takes linear time, so backreferences and lookarounds are refused with 400.
              * @example ^[A-Z]{3}-\d+$
              */
             pattern?: string;
@@ -8133,14 +8142,14 @@ export interface components {
              */
             max_depth: number;
             /**
-             * @description Only paths matching one of these (regular expressions on the URL path).
+             * @description Only paths matching one of these (regular expressions on the URL path, RE2 syntax: no backreferences or lookarounds).
              * @example [
              *       "^/products/"
              *     ]
              */
             include_paths?: string[];
             /**
-             * @description Never paths matching one of these.
+             * @description Never paths matching one of these (RE2 syntax, as `include_paths`).
              * @example [
              *       "^/products/archive/"
              *     ]

@@ -1,18 +1,21 @@
 import { z } from "@hono/zod-openapi";
+import { userPatternProblem } from "../../../lib/user-pattern.js";
 import { columnTypes } from "../../../services/extraction/values.js";
 
 export const MAX_COLUMNS = 100;
 export const MAX_VALIDATE_ROWS = 10_000;
 export const MAX_PATTERN_LENGTH = 200;
 
-const compiles = (pattern: string) => {
-  try {
-    new RegExp(pattern, "u");
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** A user's regular expression, refused (400 naming its field) unless RE2 can run it in linear time. */
+const UserPatternSchema = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((pattern, ctx) => {
+      const problem = userPatternProblem(pattern);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
 
 export const ColumnSchema = z
   .object({
@@ -73,16 +76,11 @@ export const ExtractionSchemaSchema = z
 
 export const ColumnRulesSchema = z
   .object({
-    pattern: z
-      .string()
-      .min(1)
-      .max(MAX_PATTERN_LENGTH)
-      .refine(compiles, "is not a valid regular expression")
-      .optional()
-      .openapi({
-        description: "A regular expression (Unicode mode) the value must match.",
-        example: "^[A-Z]{3}-\\d+$",
-      }),
+    pattern: UserPatternSchema(MAX_PATTERN_LENGTH).optional().openapi({
+      description:
+        "A regular expression the value must match somewhere (anchor it with `^…$` for the whole value), in RE2 syntax: matching takes linear time, so backreferences and lookarounds are refused with 400.",
+      example: "^[A-Z]{3}-\\d+$",
+    }),
     min: z
       .union([z.number(), z.string().max(100)])
       .optional()
@@ -195,19 +193,20 @@ export const CrawlBoundsSchema = z
       example: 2,
     }),
     include_paths: z
-      .array(z.string().min(1).max(200))
+      .array(UserPatternSchema(200))
       .max(50)
       .optional()
       .openapi({
-        description: "Only paths matching one of these (regular expressions on the URL path).",
+        description:
+          "Only paths matching one of these (regular expressions on the URL path, RE2 syntax: no backreferences or lookarounds).",
         example: ["^/products/"],
       }),
     exclude_paths: z
-      .array(z.string().min(1).max(200))
+      .array(UserPatternSchema(200))
       .max(50)
       .optional()
       .openapi({
-        description: "Never paths matching one of these.",
+        description: "Never paths matching one of these (RE2 syntax, as `include_paths`).",
         example: ["^/products/archive/"],
       }),
     same_site_only: z.boolean().default(true).openapi({ description: "Stay on the start page's site.", example: true }),

@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../../lib/app.js";
 import { ApiError } from "../../../lib/errors.js";
-import { checkReadiness } from "../../../services/health/check-readiness.js";
+import { rateLimit } from "../../../middleware/rate-limit.js";
+import { cachedReadiness } from "../../../services/health/check-readiness.js";
 import { problemResponses } from "../../problem-schema.js";
 import { ReadinessSchema } from "./schemas.js";
 
@@ -12,16 +13,19 @@ export const readyRoute = createRoute({
   summary: "Readiness",
   description:
     "Checks Postgres, Redis, R2 and the queue bindings, and lists which LLM providers are configured. " +
-    "Answers 503 `NOT_READY` naming each dependency that is down, with every check in `checks`.",
+    "Answers 503 `NOT_READY` naming each dependency that is down, with every check in `checks`. " +
+    "The result is kept for a few seconds (`HEALTH_READY_CACHE_SECONDS`), so a flood of probes checks nothing more, " +
+    "and each IP may ask 60 times a minute (`RATE_LIMIT_HEALTH_PER_MINUTE`; 429 `RATE_LIMITED` with `Retry-After`).",
+  middleware: [rateLimit("health")] as const,
   responses: {
     200: { description: "Every dependency is up.", content: { "application/json": { schema: ReadinessSchema } } },
-    ...problemResponses(503),
+    ...problemResponses(429, 503),
   },
 });
 
 export const registerReady = (app: App) =>
   app.openapi(readyRoute, async (c) => {
-    const readiness = await checkReadiness({ ctx: c.var.ctx });
+    const readiness = await cachedReadiness({ ctx: c.var.ctx });
     if (!readiness.ready) {
       const down = Object.entries(readiness.checks)
         .filter(([, check]) => check.status === "down")
