@@ -7,7 +7,7 @@ const Row = ({ conversation, active }: { conversation: Conversation; active: boo
   const rename = useUpdateConversation();
   const remove = useDeleteConversation();
   const [title, setTitle] = useState<string | null>(null);
-  const name = conversation.title || "Untitled conversation";
+  const name = conversation.title || "New conversation";
   if (title !== null)
     return (
       <li>

@@ -91,7 +91,13 @@ export const ConversationView = ({ id }: { id: string }) => {
   const lastAnswer = all.at(-1)?.role === "assistant" ? all.at(-1) : undefined;
   const showQuestion = turn && !(all.at(-1)?.role === "user" && all.at(-1)?.content === turn.question);
   const c = conversation.data;
-  const attached = c ? (c.document_ids === "all" ? "all documents" : `${c.document_ids.length} documents`) : "";
+  const count = c && c.document_ids !== "all" ? c.document_ids.length : 0;
+  const attached =
+    c?.document_ids === "all"
+      ? "all documents"
+      : count === 0
+        ? "no documents"
+        : `${count} document${count === 1 ? "" : "s"}`;
   return (
     <DropZone className="chat" label="Conversation" onFiles={attachments.add}>
       <header className="chat-header">

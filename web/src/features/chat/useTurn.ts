@@ -91,8 +91,9 @@ export const useTurn = (conversationId: string) => {
       abort.current = null;
       // The stored messages replace the live answer only once they are here, so nothing flickers.
       await client.refetchQueries({ queryKey: keys.conversations.messages(conversationId) });
-      await client.invalidateQueries({ queryKey: keys.conversations.all });
       update(null);
+      // Its message count and (soon) its title: not waited for, the turn is over.
+      void client.invalidateQueries({ queryKey: keys.conversations.all });
     },
     [client, conversationId, onEvent, update],
   );

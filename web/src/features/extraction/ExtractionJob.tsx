@@ -1,15 +1,7 @@
 import { useState } from "react";
 import { api, unwrap } from "../../api/client";
-import {
-  Empty,
-  ErrorBanner,
-  JobActions,
-  Loading,
-  PageHeader,
-  Progress,
-  Stages,
-  StatusBadge,
-} from "../../components/ui";
+import { JobPage } from "../../components/pages";
+import { Empty, ErrorBanner, Loading, Progress, Stages } from "../../components/ui";
 import { useJobActions } from "../../lib/job-actions";
 import { keys } from "../../lib/query";
 import { running, useExtractionJob, useExtractionRows, useJobTitle } from "./queries";
@@ -32,25 +24,20 @@ export const ExtractionJob = ({ id }: { id: string }) => {
     retry: () => unwrap(api.POST("/extraction/jobs/{id}/retry", { params: { path: { id } } })),
     invalidate: keys.extraction.all,
   });
-  const j = job.data;
-  const stageIndex = j ? STAGES.indexOf(j.progress.stage) : 0;
+  const stageIndex = job.data ? STAGES.indexOf(job.data.progress.stage) : 0;
   return (
-    <section className="page">
-      <p>
-        <a href="/extraction">← Extraction</a>
-      </p>
-      <ErrorBanner error={job.error ?? act.error} />
-      {!j ? (
-        job.isPending && <Loading />
-      ) : (
+    <JobPage
+      back="/extraction"
+      backLabel="Extraction"
+      job={job.data}
+      error={job.error ?? act.error}
+      title={titleOf}
+      detail={(j) => (j.source_type === "document" ? "document" : j.source_url)}
+      onCancel={() => act.mutate("cancel")}
+      onRetry={() => act.mutate("retry")}
+    >
+      {(j) => (
         <>
-          <PageHeader title={titleOf(j)}>
-            <JobActions status={j.status} onCancel={() => act.mutate("cancel")} onRetry={() => act.mutate("retry")} />
-          </PageHeader>
-          <p>
-            <StatusBadge status={j.status} /> {j.source_type === "document" ? "document" : j.source_url} ·{" "}
-            <code className="muted">{j.id}</code>
-          </p>
           <Stages stages={STAGES} current={stageIndex} completed={j.status === "completed"} />
           {running(j) && (
             <Progress
@@ -143,6 +130,6 @@ export const ExtractionJob = ({ id }: { id: string }) => {
           )}
         </>
       )}
-    </section>
+    </JobPage>
   );
 };

@@ -1,15 +1,7 @@
 import { api, unwrap } from "../../api/client";
+import { JobPage } from "../../components/pages";
 import { Markdown } from "../../components/SafeHtml";
-import {
-  Empty,
-  ErrorBanner,
-  JobActions,
-  Loading,
-  PageHeader,
-  Progress,
-  Stages,
-  StatusBadge,
-} from "../../components/ui";
+import { Empty, Progress, Stages } from "../../components/ui";
 import { useJobActions } from "../../lib/job-actions";
 import { keys } from "../../lib/query";
 import { hostOf } from "../../lib/url";
@@ -83,23 +75,18 @@ export const ResearchSession = ({ id }: { id: string }) => {
   });
   const stageIndex = s ? STAGES.indexOf(s.progress.stage) : 0;
   return (
-    <section className="page">
-      <p>
-        <a href="/research">← Research</a>
-      </p>
-      <ErrorBanner error={session.error ?? act.error} />
-      {!s ? (
-        session.isPending && <Loading />
-      ) : (
+    <JobPage
+      back="/research"
+      backLabel="Research"
+      job={s}
+      error={session.error ?? act.error}
+      title={(s) => s.query}
+      detail={(s) => `${s.depth}${s.include_domains.length ? ` · only ${s.include_domains.join(", ")}` : ""}`}
+      onCancel={() => act.mutate("cancel")}
+      onRetry={() => act.mutate("retry")}
+    >
+      {(s) => (
         <>
-          <PageHeader title={s.query}>
-            <JobActions status={s.status} onCancel={() => act.mutate("cancel")} onRetry={() => act.mutate("retry")} />
-          </PageHeader>
-          <p>
-            <StatusBadge status={s.status} /> {s.depth}
-            {s.include_domains.length ? ` · only ${s.include_domains.join(", ")}` : ""} ·{" "}
-            <code className="muted">{s.id}</code>
-          </p>
           <Stages stages={STAGES} current={stageIndex} completed={s.status === "completed"} />
           {running(s) && <Progress value={s.progress.percent} label="Research progress" />}
           <p className="muted" role="status">
@@ -149,6 +136,6 @@ export const ResearchSession = ({ id }: { id: string }) => {
           <LiveLog log={log} />
         </>
       )}
-    </section>
+    </JobPage>
   );
 };
