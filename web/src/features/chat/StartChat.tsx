@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { ErrorBanner } from "../../components/ui";
 import { navigate } from "../../lib/router";
+import { useReadyDocuments } from "../documents/queries";
 import { Composer } from "./Composer";
 import { ComposerOptions } from "./ComposerOptions";
 import { DropZone } from "./DropZone";
@@ -19,6 +20,7 @@ export const StartChat = () => {
   const [queued, setQueued] = useState(false);
   const attachments = useAttachments();
   const create = useCreateConversation();
+  const ready = useReadyDocuments();
 
   const start = () => {
     const content = draft.trim();
@@ -27,7 +29,13 @@ export const StartChat = () => {
       {
         model: settings.model,
         system_prompt: settings.systemPrompt.trim() || undefined,
-        document_ids: [...new Set([...settings.documentIds, ...attachments.readyIds])],
+        // A remembered document may have been deleted since: only those still there are attached.
+        document_ids: [
+          ...new Set([
+            ...settings.documentIds.filter((id) => ready.data?.some((d) => d.id === id)),
+            ...attachments.readyIds,
+          ]),
+        ],
       },
       {
         onSuccess: (conversation) => {

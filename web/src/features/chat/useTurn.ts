@@ -138,12 +138,17 @@ export const useTurn = (conversationId: string) => {
   }, [conversationId, update]);
 
   // Leaving the conversation stops listening (the turn itself runs on); what arrived stays in sessionStorage.
-  useEffect(
-    () => () => {
-      abort.current?.abort();
-    },
-    [],
-  );
+  // A tick later, so StrictMode's rehearsal of an unmount (followed at once by a mount) drops nothing.
+  const mounted = useRef(false);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      setTimeout(() => {
+        if (!mounted.current) abort.current?.abort();
+      }, 0);
+    };
+  }, []);
 
   return {
     turn,
