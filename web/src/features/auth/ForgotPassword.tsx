@@ -4,6 +4,7 @@ import { ErrorBanner } from "../../components/ui";
 import { useAction } from "../../lib/use-action";
 
 import { AuthCard } from "./AuthCard";
+import { EmailField } from "./fields";
 
 export const ForgotPassword = () => {
   const { busy, error, run } = useAction();
@@ -22,16 +23,7 @@ export const ForgotPassword = () => {
       ) : (
         <form onSubmit={submit} className="stack">
           <ErrorBanner error={error} />
-          <label>
-            Email
-            <input
-              type="email"
-              autoComplete="email"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          </label>
+          <EmailField value={email} onChange={setEmail} />
           <button type="submit" disabled={busy}>
             Send the link
           </button>

@@ -5,6 +5,7 @@ import { navigate } from "../../lib/router";
 import { useAction } from "../../lib/use-action";
 
 import { AuthCard } from "./AuthCard";
+import { PasswordField } from "./fields";
 
 export const ResetPassword = ({ token }: { token: string }) => {
   const { busy, error, run } = useAction();
@@ -31,17 +32,7 @@ export const ResetPassword = ({ token }: { token: string }) => {
       ) : (
         <form onSubmit={submit} className="stack">
           <ErrorBanner error={error} />
-          <label>
-            New password
-            <input
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={8}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          </label>
+          <PasswordField label="New password" kind="new" value={password} onChange={setPassword} />
           <button type="submit" disabled={busy}>
             Set the password
           </button>

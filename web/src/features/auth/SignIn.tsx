@@ -4,6 +4,7 @@ import { useAuth } from "../../lib/auth";
 import { useAction } from "../../lib/use-action";
 
 import { AuthCard } from "./AuthCard";
+import { EmailField, PasswordField } from "./fields";
 
 export const SignIn = () => {
   const { signIn } = useAuth();
@@ -18,20 +19,8 @@ export const SignIn = () => {
     <AuthCard title="Sign in">
       <form onSubmit={submit} className="stack">
         <ErrorBanner error={error} />
-        <label>
-          Email
-          <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <EmailField value={email} onChange={setEmail} />
+        <PasswordField kind="current" value={password} onChange={setPassword} />
         <button type="submit" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>

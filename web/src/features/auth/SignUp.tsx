@@ -4,6 +4,7 @@ import { useAuth } from "../../lib/auth";
 import { useAction } from "../../lib/use-action";
 
 import { AuthCard } from "./AuthCard";
+import { EmailField, PasswordField } from "./fields";
 
 export const SignUp = () => {
   const { signUp } = useAuth();
@@ -23,22 +24,8 @@ export const SignUp = () => {
           Name <span className="muted">(optional)</span>
           <input autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />
         </label>
-        <label>
-          Email
-          <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={8}
-            aria-describedby="password-hint"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <EmailField value={email} onChange={setEmail} />
+        <PasswordField kind="new" hint="password-hint" value={password} onChange={setPassword} />
         <p id="password-hint" className="hint">
           8 to 128 characters, not a common password.
         </p>
