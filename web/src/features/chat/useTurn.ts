@@ -4,10 +4,9 @@
 // follow it come from one place, so nothing is shown twice.
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { API_BASE, api, ProblemError as Problem, type ProblemError, toProblem, unwrap } from "../../api/client";
+import { API_BASE, api, ProblemError, toProblem, unwrap } from "../../api/client";
 import { followEventStream, type StreamEvent } from "../../lib/event-stream";
 import { keys } from "../../lib/query";
-import type { Message } from "./queries";
 
 export type Turn = {
   /** The user message being answered (the stored one once the `message` event arrived). */
@@ -85,7 +84,7 @@ export const useTurn = (conversationId: string) => {
         await followEventStream(url, init, onEvent, controller.signal);
       } catch (e) {
         if (isAbort(e)) return;
-        if (!(e instanceof Problem && e.status === 404 && init.method !== "POST")) setError(toProblem(e));
+        if (!(e instanceof ProblemError && e.status === 404 && init.method !== "POST")) setError(toProblem(e));
       }
       if (controller.signal.aborted) return;
       abort.current = null;
@@ -158,21 +157,5 @@ export const useTurn = (conversationId: string) => {
     send,
     resume,
     stop,
-    hasSaved: () => saved(conversationId) !== null,
   };
 };
-
-/** The answer being written, shaped as a message for the list. */
-export const liveAnswer = (conversationId: string, turn: Turn): Message => ({
-  id: "live",
-  conversation_id: conversationId,
-  role: "assistant",
-  content: turn.text,
-  model_used: null,
-  tokens_used: turn.tokens ?? null,
-  status: "streaming" as Message["status"],
-  finish_reason: null,
-  error: null as unknown as Message["error"],
-  citations: null,
-  created_at: new Date().toISOString(),
-});
