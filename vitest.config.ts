@@ -66,6 +66,9 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // A journey waits on what a person would wait for (a screen's data, a file read), through wrangler dev
+          // on a shared machine: a second, vitest's default, is less than one round of a loaded local stack.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],

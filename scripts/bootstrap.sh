@@ -16,7 +16,7 @@ if [ ! -f "$wstamp" ] || [ web/package-lock.json -nt "$wstamp" ] || [ web/packag
   echo "[bootstrap] installing the web UI's npm packages (npm ci --prefix web)…"
   npm ci --prefix web --no-audit --no-fund --loglevel=error
 fi
-if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/public web/index.html web/vite.config.ts web/package-lock.json -newer web/dist/index.html 2>/dev/null | head -n 1)" ]; then
+if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/public web/index.html web/vite.config.ts web/security-headers.mjs web/package-lock.json -newer web/dist/index.html 2>/dev/null | head -n 1)" ]; then
   echo "[bootstrap] building the web UI (vite build)…"
   npm run build --prefix web --silent >/dev/null
 fi

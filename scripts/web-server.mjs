@@ -2,11 +2,14 @@
 // `wrangler pages dev` would be the closer emulation, but inside this repository it picks up the API's
 // wrangler.toml (its Pages shim lives in our node_modules), so a plain static server stands in; Pages serves
 // the same files in production. `--api <origin>` overrides, at run time, the API origin the build was made
-// for (VITE_APE_API_URL): it answers /config.js, which the page reads before it starts.
+// for (VITE_APE_API_URL): it answers /config.js, which the page reads before it starts. Every answer carries
+// the headers Pages sends from dist/_headers (web/security-headers.mjs), the Content-Security-Policy naming
+// this API, so the browser tests run under the policy production has.
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sirv from "sirv";
+import { buildApiUrl, securityHeaders } from "../web/security-headers.mjs";
 import { root } from "./dev-vars.mjs";
 
 const { values } = parseArgs({
@@ -24,7 +27,11 @@ const config = values.api
 })();
 `
   : undefined;
+const headers = securityHeaders(values.api ?? buildApiUrl(process.env));
 createServer((request, response) => {
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  // Pages reads _headers and never serves it; neither does this server.
+  if (request.url?.split("?")[0] === "/_headers") return response.writeHead(404).end();
   if (config && request.url?.split("?")[0] === "/config.js") {
     response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
     return response.end(config);

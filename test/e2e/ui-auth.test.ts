@@ -94,6 +94,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: accounts", () => {
   it("fits a phone, in dark mode", async () => {
     const context = await newContext(browser, { phone: true, dark: true });
     const { page } = await signUp(context);
+    await page.getByLabel("Message APE").waitFor();
     await capture(page, "chat-phone-dark");
     const width = await page.evaluate<number>("document.documentElement.scrollWidth");
     expect(width).toBeLessThanOrEqual(390);

@@ -29,7 +29,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: extraction", () => {
       .toContain("ready");
 
     await page.getByRole("link", { name: "Extraction" }).click();
-    await expect.poll(() => page.getByText("No extraction jobs yet").count()).toBe(1);
+    await expect.poll(() => page.getByText("No extraction jobs yet").count(), { timeout: 10_000 }).toBe(1);
     await page.getByRole("link", { name: "New extraction" }).click();
     await expect.poll(() => page.getByLabel("Document").locator("option").allTextContents()).toContain("products.csv");
     await page.getByRole("button", { name: "Auto-detect columns" }).click();
@@ -50,6 +50,11 @@ describe.skipIf(!e2eWebUrl)("the web UI: extraction", () => {
     await expect.poll(() => page.locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("completed");
     const table = page.getByRole("table", { name: "Extracted rows" });
     await expect.poll(() => table.getByRole("row").count()).toBe(4);
+    // Rows are numbered as people count them, from 1.
+    expect(await table.locator("tbody th[scope=row]").allTextContents()).toEqual(["1", "2", "3"]);
+    // The job is titled by what it reads (the file's name), with its id as a detail.
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("products.csv");
+    expect(await page.locator("code", { hasText: /^ext_/ }).count()).toBe(1);
     const invalid = table.locator("td.invalid");
     await expect.poll(() => invalid.count()).toBe(2);
     expect(await invalid.nth(0).textContent()).toContain("-5");
@@ -71,6 +76,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: extraction", () => {
     // The list shows the job.
     await page.getByRole("link", { name: "← Extraction" }).click();
     await expect.poll(() => page.locator(".cards .card").count()).toBe(1);
+    expect(await page.locator(".cards .card a").textContent()).toBe("products.csv");
     await context.close();
   });
 });

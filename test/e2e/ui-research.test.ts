@@ -82,7 +82,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
     const context = await newContext(browser);
     const { page } = await signUp(context);
     await page.getByRole("link", { name: "Research" }).click();
-    await expect.poll(() => page.getByText("No research yet").count()).toBe(1);
+    await expect.poll(() => page.getByText("No research yet").count(), { timeout: 10_000 }).toBe(1);
     await page.getByRole("link", { name: "New research" }).click();
     await page
       .getByLabel("Question")
@@ -99,6 +99,20 @@ describe.skipIf(!e2eWebUrl)("the web UI: research", () => {
       .toBe("planning");
     expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
     await capture(page, "research-running");
+
+    // Watched live from its events: the plan's sub-questions, each source as it is read, each section written.
+    const plan = page.getByRole("region", { name: "Plan" });
+    await expect
+      .poll(() => plan.getByRole("listitem").allTextContents(), { timeout: 20_000 })
+      .toEqual([
+        "boiling point of water at sea level",
+        "atmospheric pressure at altitude",
+        "cooking pasta in the mountains",
+      ]);
+    const read = page.getByRole("region", { name: "Sources as they are read" });
+    await expect.poll(() => read.textContent(), { timeout: 30_000 }).toContain("Boiling point of water");
+    const written = page.getByRole("region", { name: "Sections written" });
+    await expect.poll(() => written.getByRole("listitem").count(), { timeout: 30_000 }).toBe(3);
 
     await expect.poll(() => page.locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("completed");
     const report = page.getByRole("region", { name: "Report" });

@@ -16,7 +16,7 @@ describe.skipIf(!e2eWebUrl)("the web UI: usage", () => {
     const context = await newContext(browser);
     const { page } = await signUp(context);
     await page.getByRole("link", { name: "Usage" }).click();
-    await expect.poll(() => page.getByText("No usage in these days yet").count()).toBe(1);
+    await expect.poll(() => page.getByText("No usage in these days yet").count(), { timeout: 10_000 }).toBe(1);
 
     // One model call, through the code tools.
     await scriptFake(process.env.APE_E2E_FAKE_CODE_LLM, { reply: { code: "print(1)", language: "python", notes: [] } });

@@ -14,13 +14,34 @@ const axeSource = () => readFileSync(join(root, "web", "node_modules", "axe-core
 
 export const webUrl = (path = "/") => `${e2eWebUrl}${path}`;
 
-/** A fresh context (its own cookies) at a desktop size, or a phone's with `phone`. */
-export const newContext = (browser: Browser, { phone = false, dark = false } = {}) =>
-  browser.newContext({
+// Kept on every page from its start, so a journey can assert the Content-Security-Policy refused nothing.
+const recordCspViolations = `
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) => {
+    window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
+  });
+`;
+
+/**
+ * A fresh context (its own cookies) at a desktop size, or a phone's with `phone`, that may use the clipboard
+ * (copy buttons) and records what the Content-Security-Policy refuses.
+ */
+export const newContext = async (browser: Browser, { phone = false, dark = false } = {}) => {
+  const context = await browser.newContext({
     viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 860 },
     colorScheme: dark ? "dark" : "light",
     acceptDownloads: true,
   });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: e2eWebUrl });
+  await context.addInitScript(recordCspViolations);
+  return context;
+};
+
+/** What the page's Content-Security-Policy refused so far (nothing, in a page that keeps to it). */
+export const cspViolations = (page: Page) => page.evaluate<string[]>("window.__cspViolations ?? []");
+
+/** The text on the clipboard (the context may read it: see newContext). */
+export const clipboardText = (page: Page) => page.evaluate<string>("navigator.clipboard.readText()");
 
 /** Signs up a new person through the UI and waits for the chat screen. */
 export const signUp = async (context: BrowserContext, name = "Ada") => {
@@ -49,7 +70,9 @@ type AxeResult = { violations: { id: string; impact: string | null; help: string
 /** Runs axe-core on the page and fails on any serious or critical violation, naming each. */
 export const expectAccessible = async (page: Page) => {
   // Page code as strings: the root tsconfig types Workers code and has no DOM types.
-  if (!(await page.evaluate<boolean>('"axe" in window'))) await page.addScriptTag({ content: axeSource() });
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern (a
+  // script tag with axe's source would be inline script, which it refuses).
+  if (!(await page.evaluate<boolean>('"axe" in window'))) await page.evaluate(axeSource());
   const result = await page.evaluate<AxeResult>('axe.run(document, { resultTypes: ["violations"] })');
   const bad = result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
@@ -57,10 +80,11 @@ export const expectAccessible = async (page: Page) => {
   expect(bad).toEqual([]);
 };
 
-/** Screenshot and accessibility check of one screen, in one call. */
+/** Screenshot, accessibility check and Content-Security-Policy check of one screen, in one call. */
 export const capture = async (page: Page, name: string) => {
   await screenshot(page, name);
   await expectAccessible(page);
+  expect(await cspViolations(page)).toEqual([]);
 };
 
 /** Scripts the next answer(s) of one of the LLM fakes' scopes (see scripts/e2e-fakes.mjs). */

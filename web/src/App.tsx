@@ -1,25 +1,40 @@
+import { QueryClientProvider } from "@tanstack/react-query";
 import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
 import { API_URL } from "./api/client";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Loading } from "./components/ui";
+import { ForgotPassword } from "./features/auth/ForgotPassword";
+import { ResetPassword } from "./features/auth/ResetPassword";
+import { SignIn } from "./features/auth/SignIn";
+import { SignUp } from "./features/auth/SignUp";
 import { AuthProvider, useAuth } from "./lib/auth";
+import { queryClient } from "./lib/query";
 import { navigate, useLocation } from "./lib/router";
 import { applyTheme, loadTheme, type Theme } from "./lib/theme";
-import { ForgotPassword, ResetPassword, SignIn, SignUp } from "./screens/Auth";
 
 // Each signed-in screen is its own chunk, so signing in does not load the charts or the highlighter.
-const Chat = lazy(() => import("./screens/Chat").then((m) => ({ default: m.Chat })));
-const CodeTools = lazy(() => import("./screens/Code").then((m) => ({ default: m.CodeTools })));
-const Documents = lazy(() => import("./screens/Documents").then((m) => ({ default: m.Documents })));
-const DocumentDetail = lazy(() => import("./screens/Documents").then((m) => ({ default: m.DocumentDetail })));
-const ExtractionList = lazy(() => import("./screens/Extraction").then((m) => ({ default: m.ExtractionList })));
-const NewExtraction = lazy(() => import("./screens/Extraction").then((m) => ({ default: m.NewExtraction })));
-const ExtractionJob = lazy(() => import("./screens/Extraction").then((m) => ({ default: m.ExtractionJob })));
-const ResearchList = lazy(() => import("./screens/Research").then((m) => ({ default: m.ResearchList })));
-const NewResearch = lazy(() => import("./screens/Research").then((m) => ({ default: m.NewResearch })));
-const ResearchSessionView = lazy(() => import("./screens/Research").then((m) => ({ default: m.ResearchSessionView })));
-const Settings = lazy(() => import("./screens/Settings").then((m) => ({ default: m.Settings })));
-const Usage = lazy(() => import("./screens/Usage").then((m) => ({ default: m.Usage })));
+const ChatPage = lazy(() => import("./features/chat/ChatPage").then((m) => ({ default: m.ChatPage })));
+const CodeTools = lazy(() => import("./features/code/CodeTools").then((m) => ({ default: m.CodeTools })));
+const DocumentList = lazy(() => import("./features/documents/DocumentList").then((m) => ({ default: m.DocumentList })));
+const DocumentDetail = lazy(() =>
+  import("./features/documents/DocumentDetail").then((m) => ({ default: m.DocumentDetail })),
+);
+const ExtractionList = lazy(() =>
+  import("./features/extraction/ExtractionList").then((m) => ({ default: m.ExtractionList })),
+);
+const NewExtraction = lazy(() =>
+  import("./features/extraction/NewExtraction").then((m) => ({ default: m.NewExtraction })),
+);
+const ExtractionJob = lazy(() =>
+  import("./features/extraction/ExtractionJob").then((m) => ({ default: m.ExtractionJob })),
+);
+const ResearchList = lazy(() => import("./features/research/ResearchList").then((m) => ({ default: m.ResearchList })));
+const NewResearch = lazy(() => import("./features/research/NewResearch").then((m) => ({ default: m.NewResearch })));
+const ResearchSession = lazy(() =>
+  import("./features/research/ResearchSession").then((m) => ({ default: m.ResearchSession })),
+);
+const SettingsPage = lazy(() => import("./features/settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
+const UsagePage = lazy(() => import("./features/usage/UsagePage").then((m) => ({ default: m.UsagePage })));
 
 const NAV = [
   ["/chat", "Chat"],
@@ -134,23 +149,23 @@ const Routes = () => {
   if (!user) return <Loading />;
   switch (section) {
     case "chat":
-      return <Chat conversationId={id} />;
+      return <ChatPage conversationId={id} />;
     case "documents":
       return id ? (
         <DocumentDetail id={id} page={Number(new URLSearchParams(search).get("page") ?? 1)} />
       ) : (
-        <Documents />
+        <DocumentList />
       );
     case "extraction":
       return id === "new" ? <NewExtraction /> : id ? <ExtractionJob id={id} /> : <ExtractionList />;
     case "research":
-      return id === "new" ? <NewResearch /> : id ? <ResearchSessionView id={id} /> : <ResearchList />;
+      return id === "new" ? <NewResearch /> : id ? <ResearchSession id={id} /> : <ResearchList />;
     case "code":
       return <CodeTools tool={id} />;
     case "usage":
-      return <Usage />;
+      return <UsagePage />;
     case "settings":
-      return <Settings tab={id ?? sub} />;
+      return <SettingsPage tab={id ?? sub} />;
     default:
       return (
         <section className="page">
@@ -177,7 +192,9 @@ const Framed = () => {
 };
 
 export const App = () => (
-  <AuthProvider>
-    <Framed />
-  </AuthProvider>
+  <QueryClientProvider client={queryClient}>
+    <AuthProvider>
+      <Framed />
+    </AuthProvider>
+  </QueryClientProvider>
 );

@@ -29,6 +29,9 @@ const HEARTBEAT_MS = 10_000;
 const REPLAY_MS = 15 * 60_000;
 // How long a cancel waits for the turn to store its partial answer, so the next send is accepted at once.
 const CANCEL_WAIT_MS = 5_000;
+// The longest a service may keep sends out while it changes the messages (holdTurns): a Worker that died
+// holding it blocks the conversation no longer than this.
+const HOLD_MS = 30_000;
 
 const INTERRUPTED = {
   code: "TURN_INTERRUPTED",
@@ -78,6 +81,8 @@ export class ConversationRoom extends DurableObject<RawEnv> {
   private readonly log: TurnLog;
   private runner: Runner | null = null;
   private reaping: Promise<void> | null = null;
+  /** A service changing the messages in Postgres (holdTurns); in memory, since it lasts one short request. */
+  private hold: { id: string; until: number } | null = null;
 
   constructor(ctx: DurableObjectState, env: RawEnv) {
     super(ctx, env);
@@ -187,6 +192,23 @@ export class ConversationRoom extends DurableObject<RawEnv> {
     return { turnId: running?.turn_id ?? null };
   }
 
+  /**
+   * Keeps sends out while a service changes the conversation's messages in Postgres (deleting from a
+   * message): refused while a turn runs or another hold is on, and it lapses by itself after HOLD_MS. Sends
+   * meanwhile answer 409 `TURN_IN_PROGRESS`.
+   */
+  holdTurns(holdId: string): { held: boolean; turnId: string | null } {
+    const { turnId } = this.runningTurn();
+    if (turnId) return { held: false, turnId };
+    if (this.hold && this.hold.id !== holdId && this.hold.until > Date.now()) return { held: false, turnId: null };
+    this.hold = { id: holdId, until: Date.now() + HOLD_MS };
+    return { held: true, turnId: null };
+  }
+
+  releaseTurns(holdId: string) {
+    if (this.hold?.id === holdId) this.hold = null;
+  }
+
   private forget(turnId: string) {
     this.log.forget(turnId);
     this.ctx.storage.sql.exec("DELETE FROM turns WHERE turn_id = ?", turnId);
@@ -274,6 +296,9 @@ export class ConversationRoom extends DurableObject<RawEnv> {
         "This conversation is still answering a message. Wait for it, follow it at GET …/stream, or cancel it.",
         { extensions: { turn_id: running.turn_id } },
       );
+    }
+    if (this.hold && this.hold.until > Date.now()) {
+      throw new ApiError("TURN_IN_PROGRESS", "This conversation's messages are being changed; send again in a moment.");
     }
     copy = this.conversation() ?? copy;
     const conversation: TurnConversation = { ...copy, id: conversationId };

@@ -21,6 +21,9 @@ export const roomOf = (ctx: ServiceContext, conversationId: string) => {
     invalidate: () => stub.invalidate(),
     /** The running turn's id, or null: one read of the room's storage, no database. */
     runningTurn: async () => (await stub.runningTurn()).turnId,
+    /** Keeps sends out (409) while the messages change in Postgres; false while a turn runs or another holds. */
+    holdTurns: (holdId: string) => stub.holdTurns(holdId),
+    releaseTurns: (holdId: string) => stub.releaseTurns(holdId),
     cancel: () => stub.cancel(),
     subscribe: (turnId: string | null, afterSeq: number) =>
       stub.subscribe(turnId, afterSeq) as Promise<ReadableStream<Uint8Array> | null>,

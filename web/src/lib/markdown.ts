@@ -18,7 +18,8 @@ const marked = new Marked({
       const language = lang && hljs.getLanguage(lang) ? lang : undefined;
       const html = language ? hljs.highlight(text, { language }).value : hljs.highlightAuto(text).value;
       const label = language ? ` data-lang="${escapeHtml(language)}"` : "";
-      return `<pre class="code"${label}><code class="hljs">${html}</code></pre>`;
+      // The copy button does its work through the click handler of the Markdown component (no inline script).
+      return `<div class="code-block"><button type="button" class="copy-code secondary small">Copy code</button><pre class="code"${label}><code class="hljs">${html}</code></pre></div>`;
     },
   },
 });

@@ -2,6 +2,7 @@ import type { App } from "../../../lib/app.js";
 import { registerCancel } from "./cancel.js";
 import { registerCreateConversation } from "./create-conversation.js";
 import { registerDeleteConversation } from "./delete-conversation.js";
+import { registerDeleteMessages } from "./delete-messages.js";
 import { registerGetConversation } from "./get-conversation.js";
 import { registerListConversations } from "./list-conversations.js";
 import { registerListMessages } from "./list-messages.js";
@@ -18,6 +19,7 @@ export const registerChatRoutes = (app: App) => {
   registerDeleteConversation(app);
   registerListMessages(app);
   registerSendMessage(app);
+  registerDeleteMessages(app);
   registerStream(app);
   registerCancel(app);
 };

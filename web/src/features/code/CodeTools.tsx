@@ -1,8 +1,9 @@
 import { type FormEvent, useId, useState } from "react";
-import { api, type Schemas, unwrap } from "../api/client";
-import { HighlightedCode, Markdown } from "../components/SafeHtml";
-import { ErrorBanner, Loading, PageHeader } from "../components/ui";
-import { useAction, useLoad } from "../lib/hooks";
+import { api, type Schemas, unwrap } from "../../api/client";
+import { HighlightedCode, Markdown } from "../../components/SafeHtml";
+import { ErrorBanner, Loading, PageHeader } from "../../components/ui";
+import { useAction } from "../../lib/use-action";
+import { useModels } from "../chat/queries";
 
 type Language = Schemas["GenerateCodeRequest"]["language"];
 const LANGUAGES: Language[] = [
@@ -99,7 +100,7 @@ export const CodeTools = ({ tool: toolParam }: { tool?: string }) => {
   const [level, setLevel] = useState<"beginner" | "intermediate" | "expert">("intermediate");
   const [result, setResult] = useState<Result | null>(null);
   const [model, setModel] = useState("auto");
-  const models = useLoad(async () => (await unwrap(api.GET("/openai/models"))).data.map((m) => m.id), []);
+  const models = useModels();
   const { busy, error, run } = useAction();
 
   const submit = async (e: FormEvent) => {

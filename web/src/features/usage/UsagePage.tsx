@@ -1,3 +1,4 @@
+import { useQuery } from "@tanstack/react-query";
 import {
   BarElement,
   CategoryScale,
@@ -11,10 +12,11 @@ import {
 } from "chart.js";
 import { type FormEvent, useState } from "react";
 import { Bar } from "react-chartjs-2";
-import { api, type Schemas, unwrap } from "../api/client";
-import { Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
-import { useAuth } from "../lib/auth";
-import { useAction, useLoad } from "../lib/hooks";
+import { api, type Schemas, unwrap } from "../../api/client";
+import { Empty, ErrorBanner, Loading, PageHeader } from "../../components/ui";
+import { useAuth } from "../../lib/auth";
+import { keys } from "../../lib/query";
+import { useAction } from "../../lib/use-action";
 
 ChartJS.register(CategoryScale, LinearScale, BarElement, LineElement, PointElement, Tooltip, Legend);
 
@@ -111,19 +113,22 @@ const Budget = ({ spent }: { spent: number }) => {
   );
 };
 
-export const Usage = () => {
+export const UsagePage = () => {
   const [from, setFrom] = useState(day(-29));
   const [to, setTo] = useState(day(0));
-  const reports = useLoad(async () => {
-    const get = (group_by: "day" | "service" | "model") =>
-      unwrap(api.GET("/users/me/usage", { params: { query: { from, to, group_by } } }));
-    // One after another: a report flushes the queued usage rows before it reads, and a second report asked
-    // while the first is flushing reads before those rows land (seen against wrangler dev).
-    const byDay = await get("day");
-    const byService = await get("service");
-    const byModel = await get("model");
-    return { byDay, byService, byModel };
-  }, [from, to]);
+  const reports = useQuery({
+    queryKey: keys.account.usage({ from, to }),
+    queryFn: async () => {
+      const get = (group_by: "day" | "service" | "model") =>
+        unwrap(api.GET("/users/me/usage", { params: { query: { from, to, group_by } } }));
+      // One after another: a report flushes the queued usage rows before it reads, and a second report asked
+      // while the first is flushing reads before those rows land (seen against wrangler dev).
+      const byDay = await get("day");
+      const byService = await get("service");
+      const byModel = await get("model");
+      return { byDay, byService, byModel };
+    },
+  });
   const t = reports.data?.byDay.totals;
   return (
     <section className="page">
@@ -139,7 +144,7 @@ export const Usage = () => {
         </label>
       </div>
       <ErrorBanner error={reports.error} />
-      {reports.loading && !reports.data ? (
+      {reports.isPending && !reports.data ? (
         <Loading />
       ) : (
         reports.data &&
