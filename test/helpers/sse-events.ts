@@ -1,28 +1,23 @@
-/** Reading a turn's server-sent events in tests, the way a client does. */
+/** Reading server-sent events in tests the way a client does: through `eventsource-parser`, as the web UI does. */
+import { EventSourceParserStream } from "eventsource-parser/stream";
 
-export type SseEvent = { id: string; event: string; data: unknown };
+/** One event: its id (undefined when it had none), its name (`message` when it had none) and its parsed data. */
+export type SseEvent = { id: string | undefined; event: string; data: unknown };
 
 /**
  * Reads server-sent events from a response to its end, or until `stopAfter` says so (the connection is then
  * dropped, as a client that goes away does).
  */
 export const readEvents = async (res: Response, stopAfter?: (events: SseEvent[]) => boolean) => {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
+  const reader = (res.body as ReadableStream<Uint8Array>)
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
   const events: SseEvent[] = [];
-  let buffer = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf("\n\n");
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const field = (name: string) => block.match(new RegExp(`^${name}: (.*)$`, "m"))?.[1] ?? "";
-      events.push({ id: field("id"), event: field("event"), data: JSON.parse(field("data") || "null") });
-      end = buffer.indexOf("\n\n");
-    }
+    events.push({ id: value.id, event: value.event ?? "message", data: JSON.parse(value.data || "null") });
     if (stopAfter?.(events)) {
       await reader.cancel();
       break;

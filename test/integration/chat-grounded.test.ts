@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes, type ReceivedByOpenAi } from "../helpers/llm-fakes.js";
+import { readEvents } from "../helpers/sse-events.js";
 import { makeTextPdf, utf8 } from "../helpers/test-files.js";
 
 // Chat grounded in documents: the turn retrieves passages of the conversation's documents, hands them to the
@@ -91,13 +92,14 @@ describe("answers grounded in documents", () => {
       h.json("POST", { content: "What does the canteen serve on Fridays?", stream: true }, h.bearer(token)),
     );
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const text = await res.text();
+    const events = await readEvents(res);
     await h.settled();
-    const names = [...text.matchAll(/^event: (\w+)$/gm)].map((match) => match[1]);
+    const names = events.map((event) => event.event);
     expect(names.indexOf("citations")).toBeGreaterThan(-1);
     expect(names.indexOf("citations")).toBeLessThan(names.indexOf("done"));
-    const data = /event: citations\ndata: (.*)\n/.exec(text)?.[1] ?? "{}";
-    expect(JSON.parse(data)).toMatchObject({ citations: [{ n: 1, document_id: menu, page: 1 }] });
+    expect(events.find((event) => event.event === "citations")?.data).toMatchObject({
+      citations: [{ n: 1, document_id: menu, page: 1 }],
+    });
   });
 
   it("refuses a conversation grounded in a document that is not the caller's", async () => {

@@ -69,7 +69,7 @@ describe("a chat turn", () => {
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const events = await readEvents(res);
     expect(events.map((e) => e.event).filter((e) => e !== "delta")).toEqual(["message", "context", "usage", "done"]);
-    expect(events.every((e) => /^trn_[0-9A-Za-z]+\.\d+$/.test(e.id))).toBe(true);
+    expect(events.every((e) => /^trn_[0-9A-Za-z]+\.\d+$/.test(e.id ?? ""))).toBe(true);
     expect(deltas(events)).toBe("echo: stream a few words please");
     await h.settled();
     expect((await stored()).map((row) => row.content)).toEqual([

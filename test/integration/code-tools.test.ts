@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { usageRecords } from "../../src/db/schema/index.js";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
+import { readEvents as readSse } from "../helpers/sse-events.js";
 
 // The code tools end to end inside workerd: validation, the prompt sent to the provider (Groq, played by the
 // OpenAI-compatible fake), parsing and validating the model's JSON, the repair round, streaming, and usage.
@@ -47,26 +48,9 @@ type Answer<T> = {
   repaired: boolean;
 };
 
-/** The events of a server-sent event stream, with their data parsed. */
-const readEvents = async (res: Response) => {
-  const text = await res.text();
-  return text
-    .split(/\n\n+/)
-    .filter((block) => block.trim() !== "")
-    .map((block) => {
-      const lines = block.split("\n");
-      const event =
-        lines
-          .find((line) => line.startsWith("event:"))
-          ?.slice(6)
-          .trim() ?? "message";
-      const data = lines
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trimStart())
-        .join("\n");
-      return { event, data: JSON.parse(data) as Record<string, unknown> };
-    });
-};
+/** The events of a server-sent event stream, with their data parsed (code tools' events carry no ids). */
+const readEvents = async (res: Response) =>
+  (await readSse(res)).map(({ event, data }) => ({ event, data: data as Record<string, unknown> }));
 
 const PY = "def div(a, b):\n    return a / b\n";
 

@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
+import { readEvents } from "../helpers/sse-events.js";
 
 // Research sessions as a user runs them: a small corpus of local pages served by the Firecrawl wire fake
 // (search and scrape), the model played by the OpenAI-compatible fake with scripted answers, and the real
@@ -185,16 +186,9 @@ describe("a standard research session", () => {
         headers: { ...h.bearer(token), ...(lastEventId ? { "last-event-id": lastEventId } : {}) },
       });
       expect(res.headers.get("content-type")).toContain("text/event-stream");
-      const text = await res.text();
+      const events = await readEvents(res);
       await h.settled();
-      return text
-        .split("\n\n")
-        .filter((block) => block.includes("event:"))
-        .map((block) => ({
-          id: /^id: (\d+)$/m.exec(block)?.[1],
-          type: /^event: (.+)$/m.exec(block)?.[1],
-          data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null") as Record<string, unknown>,
-        }));
+      return events.map(({ id, event, data }) => ({ id, type: event, data: data as Record<string, unknown> }));
     };
     const all = await read();
     const numbered = all.filter((event) => event.id !== undefined);
