@@ -86,14 +86,20 @@ export const uploadDocument = async ({
   const id = newId("doc");
   const objectKey = documentObjectKey(userId, id);
   const quota = ctx.env.DOCUMENT_QUOTA_BYTES;
-  // The quota check and the insert are one statement, so two uploads at once cannot both squeeze past it.
-  const inserted = await ctx.db.execute<{ id: string }>(sql`
-    insert into documents (id, user_id, filename, kind, media_type, size_bytes, sha256, object_key)
-    select ${id}, ${userId}, ${cleanFilename(input.filename, detected.kind)}, ${detected.kind},
-           ${detected.mediaType}, ${bytes.byteLength}, ${await sha256Hex(bytes)}, ${objectKey}
-    where (select coalesce(sum(size_bytes), 0) from documents where user_id = ${userId}) + ${bytes.byteLength}
-          <= ${quota}
-    returning id`);
+  const sha256 = await sha256Hex(bytes);
+  // One upload at a time per owner, for the length of a short transaction: under READ COMMITTED a statement
+  // sees only what was committed before it began, so two uploads checking the sum at once would both pass it.
+  // The advisory lock makes the second wait until the first committed, and its sum then counts the first.
+  const inserted = await ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`documents-quota:${userId}`}, 0))`);
+    return tx.execute<{ id: string }>(sql`
+      insert into documents (id, user_id, filename, kind, media_type, size_bytes, sha256, object_key)
+      select ${id}, ${userId}, ${cleanFilename(input.filename, detected.kind)}, ${detected.kind},
+             ${detected.mediaType}, ${bytes.byteLength}, ${sha256}, ${objectKey}
+      where (select coalesce(sum(size_bytes), 0) from documents where user_id = ${userId}) + ${bytes.byteLength}
+            <= ${quota}
+      returning id`);
+  });
   if (inserted.rows.length === 0) {
     throw new ApiError(
       "STORAGE_QUOTA_EXCEEDED",

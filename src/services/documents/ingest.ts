@@ -6,16 +6,16 @@ import {
   documentPages,
   documents,
 } from "../../db/schema/index.js";
-import type { Env } from "../../env.js";
-import { createEmbedder, EmbeddingFailure } from "../../integrations/embeddings.js";
-import { createTextract, TextractFailure } from "../../integrations/textract.js";
+import { EmbeddingFailure } from "../../integrations/embeddings.js";
+import { TextractFailure } from "../../integrations/textract.js";
 import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
 import type { ServiceContext } from "../context.js";
 import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { documentEventData } from "../webhooks/payloads.js";
 import { type Chunk, chunkPages } from "./chunk.js";
 import { DocumentError } from "./extract/errors.js";
-import { type ExtractedPage, extractPages } from "./extract/pages.js";
+import { type ExtractedPage, extractionLimits, extractPages } from "./extract/pages.js";
+import { meteredEmbedder, meteredOcr } from "./metered.js";
 
 /** How long one ingestion run holds a document before another delivery may take it over. */
 const LEASE_SECONDS = 10 * 60;
@@ -31,18 +31,6 @@ export type IngestOutcome =
 
 /** The id a chunk has in Postgres and in the vector store: its document's id and its place, so a rerun overwrites. */
 export const chunkId = (documentId: string, ordinal: number) => `${documentId}#${ordinal}`;
-
-/** Textract when the AWS settings are there, else null (a scanned page then fails with OCR_NOT_CONFIGURED). */
-const ocrOf = (env: Env) => {
-  if (!env.AWS_REGION || !env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return null;
-  const textract = createTextract({
-    region: env.AWS_REGION,
-    accessKeyId: env.AWS_ACCESS_KEY_ID,
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-    ...(env.TEXTRACT_ENDPOINT ? { endpoint: env.TEXTRACT_ENDPOINT } : {}),
-  });
-  return async ({ bytes }: { bytes: Uint8Array; page: number }) => (await textract.readPage(bytes)).text;
-};
 
 /** Whether a failure is worth another delivery (a busy service), or says the file itself cannot be read. */
 const failureOf = (error: unknown): DocumentFailure => {
@@ -88,7 +76,7 @@ const claim = async (ctx: ServiceContext, documentId: string) => {
 };
 
 const embedChunks = async (ctx: ServiceContext, doc: DocumentRow, chunks: Chunk[]) => {
-  const embedder = createEmbedder(ctx.env);
+  const embedder = meteredEmbedder(ctx, { userId: doc.userId, during: "ingestion" });
   if (!embedder || chunks.length === 0) return null;
   const store = createVectorStore(ctx);
   const namespace = userDocumentsNamespace(doc.userId);
@@ -229,7 +217,12 @@ export const ingestDocument = async ({
     const object = await ctx.env.FILES.get(doc.objectKey);
     if (!object) throw new DocumentError("FILE_MISSING", "The stored file is gone; upload it again.", false);
     const bytes = new Uint8Array(await object.arrayBuffer());
-    const pages = await extractPages({ kind: doc.kind, bytes, ocr: ocrOf(ctx.env) });
+    const pages = await extractPages({
+      kind: doc.kind,
+      bytes,
+      ocr: meteredOcr(ctx, doc),
+      limits: extractionLimits(ctx.env),
+    });
     const chunks = chunkPages(pages);
     const embeddingModel = await embedChunks(ctx, doc, chunks);
     const committed = await commit(ctx, doc, { pages, chunks, embeddingModel });
