@@ -6,16 +6,17 @@ import { stackUp } from "../stack/index.mjs";
 import { startWranglerDev } from "../wrangler-dev.mjs";
 
 /**
- * Starts the test stack and APE on :8796 with `settings` added (provider settings, say).
+ * Starts the test stack and APE on :8796 with `settings` added (provider settings, say); `ports` moves it.
  * @param {Record<string, string>} [settings]
+ * @param {{ port?: number, inspectorPort?: number }} [ports]
  */
-export const startBenchApe = async (settings = {}) => {
+export const startBenchApe = async (settings = {}, { port = 8796, inspectorPort = 9338 } = {}) => {
   const stack = await stackUp("test");
   await applyMigrations(stack.DIRECT_DATABASE_URL);
   const server = await startWranglerDev({
     name: "bench",
-    port: 8796,
-    inspectorPort: 9338,
+    port,
+    inspectorPort,
     settings: {
       ENVIRONMENT: "test",
       LOG_LEVEL: "error",

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
@@ -160,6 +161,45 @@ describe("OCR and embeddings are paid for", () => {
     });
     expect(await textractCalls(scope)).toHaveLength(1);
     expect(await usageRows(someone.id)).toHaveLength(1);
+  });
+});
+
+describe("uploads stream", () => {
+  const sha256 = async (bytes: Uint8Array) =>
+    Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join("");
+
+  it("stores a large upload, raw or multipart, byte for byte with its SHA-256", async () => {
+    const bytes = utf8("a line of plain text that repeats\n".repeat(100_000));
+    const raw = await uploaded(bytes, "big.txt");
+    const form = new FormData();
+    form.set("file", new File([bytes], "big-form.txt", { type: "text/plain" }));
+    const res = await h.request("/api/v1/documents", { method: "POST", headers: h.bearer(token), body: form });
+    expect(res.status).toBe(202);
+    const multipart = (await res.json()) as Doc & { sha256: string; size_bytes: number };
+    const expected = await sha256(bytes);
+    for (const doc of [raw as Doc & { sha256: string; size_bytes: number }, multipart]) {
+      expect(doc).toMatchObject({ kind: "text", size_bytes: bytes.byteLength, sha256: expected });
+      const stored = await env.FILES.get(`users/${userId}/documents/${doc.id}`);
+      expect(await sha256(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer()))).toBe(expected);
+    }
+  });
+
+  it("tells the kind from the first bytes, and still refuses a text file that turns binary after them", async () => {
+    const someone = await h.signUp();
+    const start = utf8("plain words ".repeat(20_000));
+    const bytes = new Uint8Array(start.byteLength + 3);
+    bytes.set(start);
+    bytes.set([0xff, 0xfe, 0x00], start.byteLength);
+    const res = await upload(bytes, "sneaky.txt", someone.tokens.access_token);
+    const problem = await readProblem(res);
+    expect([problem.status, problem.body.code]).toEqual([415, "UNSUPPORTED_DOCUMENT_TYPE"]);
+    const listed = (await (
+      await h.request("/api/v1/documents", { headers: h.bearer(someone.tokens.access_token) })
+    ).json()) as { items: unknown[] };
+    expect(listed.items).toHaveLength(0);
+    expect((await env.FILES.list({ prefix: `users/${someone.id}/` })).objects).toHaveLength(0);
   });
 });
 
