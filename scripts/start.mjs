@@ -1,8 +1,7 @@
 // `npm start`: the local stack (Postgres, Redis, bridges), migrations, then the API in `wrangler dev` on :8787
 // and the web UI on :8788. Run it again while it runs and it says so; `npm run stop` ends everything.
-import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { signalGroup, spawnGroup, writeAppState } from "./app-processes.mjs";
 import { effectiveSettings, ensureDevVars, root } from "./dev-vars.mjs";
 import { applyMigrations } from "./migrate.mjs";
 import { stackConfig } from "./stack/config.mjs";
@@ -42,7 +41,8 @@ const envFile = writeEnvFile("dev", effectiveSettings());
 
 const quiet = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" };
 const run = (name, command, args) => {
-  const child = spawn(command, args, { cwd: root, env: quiet, stdio: ["ignore", "inherit", "inherit"] });
+  // A process group per child: `npm run stop` signals these groups, which also holds what they start.
+  const child = spawnGroup(command, args, { cwd: root, env: quiet });
   child.on("exit", (code) => {
     console.log(`[start] ${name} exited (${code}); stopping`);
     shutdown(code ?? 1);
@@ -73,14 +73,17 @@ const web = run("web UI", process.execPath, [
   "--api",
   apiUrl,
 ]);
-writeFileSync(join(root, ".wrangler", "ape-start.pid"), String(process.pid));
+writeAppState(join(root, ".wrangler", "ape-start.pid"), { pid: process.pid, groups: [api.pid, web.pid] });
 
 function shutdown(code = 0) {
-  for (const child of [api, web]) if (child.exitCode === null) child.kill("SIGTERM");
+  // The children lead groups of their own, so Ctrl-C (sent to this terminal's group) reaches only us: pass it on.
+  for (const child of [api, web]) if (child.pid && child.exitCode === null) signalGroup(child.pid, "SIGTERM");
   process.exit(code);
 }
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
+// Closing the terminal hangs up only our group now, so the children are told here.
+process.on("SIGHUP", () => shutdown(0));
 
 await waitFor("the API", async () => Boolean(await probeJson(`${apiUrl}/api/v1/health`)), 90_000).catch((error) =>
   fail(error.message),

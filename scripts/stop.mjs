@@ -1,21 +1,11 @@
 // `npm run stop`: stops the API, the web UI and both local stacks (data folders are kept).
-import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { stopApp } from "./app-processes.mjs";
 import { root } from "./dev-vars.mjs";
 import { stackDown } from "./stack/index.mjs";
-import { pidAlive } from "./stack/util.mjs";
 
-const pidFile = join(root, ".wrangler", "ape-start.pid");
-try {
-  const pid = Number(readFileSync(pidFile, "utf8"));
-  if (pidAlive(pid)) {
-    process.kill(-pid, "SIGTERM");
-    console.log("stopped the API and web UI");
-  }
-  rmSync(pidFile, { force: true });
-} catch {
-  // Nothing was started by npm start, or it already ended.
-}
+const { running, killed } = await stopApp(join(root, ".wrangler", "ape-start.pid"));
+if (running) console.log(`stopped the API and web UI${killed ? " (some had to be killed)" : ""}`);
 for (const profile of ["dev", "test"]) {
   const stopped = await stackDown(profile);
   console.log(`${profile} stack: ${JSON.stringify(stopped)}`);

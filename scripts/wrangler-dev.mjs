@@ -24,7 +24,8 @@ export const writeEnvFile = (name, settings) => {
 /**
  * Starts `wrangler dev` on a port with the given settings and waits until /api/v1/health answers.
  * @param {{ name: string, port: number, inspectorPort: number, settings: Record<string, string> }} options
- * @returns {Promise<{ url: string, stop: () => void }>}
+ * @returns {Promise<{ url: string, stop: () => void, group: number }>} `group`: the process group wrangler and its
+ *   workerd run in (for benchmarks that read the runtime's memory).
  */
 export const startWranglerDev = async ({ name, port, inspectorPort, settings }) => {
   if (await isPortOpen(port)) throw new Error(`port ${port} (wrangler dev for ${name}) is taken; stop what holds it`);
@@ -51,5 +52,5 @@ export const startWranglerDev = async ({ name, port, inspectorPort, settings }) 
   process.on("exit", stop);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`wrangler dev for ${name}`, async () => Boolean(await probeJson(`${url}/api/v1/health`)), 120_000);
-  return { url, stop };
+  return { url, stop, group: child.pid };
 };

@@ -106,6 +106,15 @@ export const EnvSchema = z
     // invocation has 15 minutes and 10,000 subrequests, shared by its batch.
     JOB_SLICE_SECONDS: z.coerce.number().int().min(0).max(840).default(600),
     JOB_SLICE_SUBREQUESTS: z.coerce.number().int().min(1).max(9000).default(1000),
+    DOCUMENT_MAX_PAGES: z.coerce.number().int().positive().max(100_000).default(2000),
+    DOCUMENT_MAX_OCR_PAGES: z.coerce.number().int().min(0).max(100_000).default(200),
+    DOCUMENT_MAX_UNCOMPRESSED_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(1024 * 1024 * 1024)
+      .default(64 * 1024 * 1024),
+    DOCUMENT_MAX_COMPRESSION_RATIO: z.coerce.number().positive().max(10_000).default(100),
     FETCH_ALLOW_HOSTS: csv.default([]),
     FETCH_DNS_RESOLVER_URL: z.url().default("https://cloudflare-dns.com/dns-query"),
     FIRECRAWL_API_KEY: optionalSecret,

@@ -38,6 +38,9 @@ export const stackConfig = (profile) => {
       // A local-only token: the bridge listens on loopback only, and the value is derived, not secret.
       token: `local-${createHash("sha256").update(`ape-${profile}`).digest("hex").slice(0, 32)}`,
     },
+    // A Redis port for test/node/stack.test.ts to start and stop a Redis on: of this slot's range, below the
+    // ephemeral one, so no other process is ever handed it (a port the OS just freed may be, under load).
+    stackTestRedis: { port: base + 129 },
     api: { port: (profile === "dev" ? 8787 : 8797) + slot * 10, inspectorPort: 9339 + slot },
     web: { port: (profile === "dev" ? 8788 : 8798) + slot * 10 },
   };

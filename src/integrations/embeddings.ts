@@ -63,6 +63,31 @@ export class EmbeddingFailure extends Error {
  */
 export const isRetryableEmbeddingFailure = (error: unknown) => error instanceof EmbeddingFailure && error.retryable;
 
+/**
+ * US dollars per million input tokens of the embedding models APE knows (the providers' public prices, read
+ * 2025-06-01). A model of an OpenAI-compatible server costs nothing (your hardware); an OpenAI or Bedrock model
+ * missing here is priced as the dearest known one, so an unknown model never spends unseen.
+ */
+const EMBEDDING_PRICES_PER_MILLION: Record<string, number> = {
+  "openai/text-embedding-3-small": 0.02,
+  "openai/text-embedding-3-large": 0.13,
+  "openai/text-embedding-ada-002": 0.1,
+  "bedrock/amazon.titan-embed-text-v2:0": 0.02,
+};
+const DEAREST_EMBEDDING_PRICE = Math.max(...Object.values(EMBEDDING_PRICES_PER_MILLION));
+
+/**
+ * What `tokens` of input to the model EMBEDDING_MODEL names cost, in US dollars.
+ * @example
+ * embeddingCostUsd("openai/text-embedding-3-small", 1_000_000) // 0.02
+ */
+export const embeddingCostUsd = (model: string, tokens: number): number => {
+  if (model.startsWith("compat/")) return 0;
+  // Bedrock's cross-region prefixes (`us.`, `eu.`) price as the model itself.
+  const known = EMBEDDING_PRICES_PER_MILLION[model.replace(/^bedrock\/[a-z]{2}\./, "bedrock/")];
+  return ((known ?? DEAREST_EMBEDDING_PRICE) * tokens) / 1_000_000;
+};
+
 /** Texts per OpenAI-style request (the API takes up to 2,048; smaller requests fail and retry cheaply). */
 const OPENAI_BATCH = 96;
 /** Requests in flight at once: OpenAI-style batches, and Bedrock's one-text calls. */

@@ -61,6 +61,15 @@ const PERMANENT = new Set([
   "MissingAuthenticationTokenException",
 ]);
 
+/**
+ * What one page of AnalyzeDocument with TABLES costs, in US dollars (AWS's public price for the first million
+ * pages a month, read 2025-06-01). Usage records price each OCR page with it.
+ */
+export const TEXTRACT_PRICE_PER_PAGE_USD = 0.015;
+
+/** The model name usage records list Textract pages under. */
+export const TEXTRACT_USAGE_MODEL = "analyze-document-tables";
+
 // A page of OCR with tables takes Textract a few seconds; a minute without an answer is a stuck call.
 const DEFAULT_TIMEOUT_MS = 60_000;
 

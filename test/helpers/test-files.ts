@@ -100,3 +100,107 @@ export const makeXlsx = async (sheets: Record<string, Array<Array<string | numbe
 
 /** Bytes of UTF-8 text. */
 export const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** A raw DEFLATE stream of `size` zero bytes, made a mebibyte at a time so the zeros are never held whole. */
+const deflatedZeros = async (size: number) => {
+  const step = 1024 * 1024;
+  let left = size;
+  const zeros = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (left <= 0) return controller.close();
+      const part = Math.min(step, left);
+      left -= part;
+      controller.enqueue(new Uint8Array(part));
+    },
+  });
+  return new Uint8Array(await new Response(zeros.pipeThrough(new CompressionStream("deflate-raw"))).arrayBuffer());
+};
+
+type ZipEntry = { name: string; data: Uint8Array; size: number; crc: number; deflated: boolean };
+
+const le16 = (value: number) => new Uint8Array([value & 255, (value >>> 8) & 255]);
+const le32 = (value: number) =>
+  new Uint8Array([value & 255, (value >>> 8) & 255, (value >>> 16) & 255, (value >>> 24) & 255]);
+
+/** A ZIP of the given entries, each declaring the size it is given (which a test may make a lie). */
+const writeZip = (entries: ZipEntry[]) => {
+  const parts: Uint8Array[] = [];
+  const directory: Uint8Array[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = new TextEncoder().encode(entry.name);
+    const method = le16(entry.deflated ? 8 : 0);
+    const sizes = concat([le32(entry.crc), le32(entry.data.length), le32(entry.size)]);
+    const local = concat([
+      le32(0x04034b50),
+      le16(20),
+      le16(0),
+      method,
+      le32(0),
+      sizes,
+      le16(name.length),
+      le16(0),
+      name,
+    ]);
+    directory.push(
+      concat([
+        le32(0x02014b50),
+        le16(20),
+        le16(20),
+        le16(0),
+        method,
+        le32(0),
+        sizes,
+        le16(name.length),
+        le16(0),
+        le16(0),
+        le16(0),
+        le16(0),
+        le32(0),
+        le32(offset),
+        name,
+      ]),
+    );
+    parts.push(local, entry.data);
+    offset += local.length + entry.data.length;
+  }
+  const central = concat(directory);
+  const end = concat([
+    le32(0x06054b50),
+    le16(0),
+    le16(0),
+    le16(entries.length),
+    le16(entries.length),
+    le32(central.length),
+    le32(offset),
+    le16(0),
+  ]);
+  return concat([...parts, central, end]);
+};
+
+/**
+ * A real one-sheet XLSX with one more entry, `xl/media/padding.bin`, of `inflatesTo` zero bytes: a ZIP bomb of
+ * a few hundred kilobytes. `declares` is the size its headers give for that entry (the truth by default; a
+ * smaller number makes the headers lie). Its CRC is left 0: nothing APE uses checks it.
+ * @example
+ * const bomb = await makeXlsxBomb({ inflatesTo: 300 * 1024 * 1024 }); // ~300 kB
+ */
+export const makeXlsxBomb = async (options: { inflatesTo: number; declares?: number }) => {
+  const { unzipSync } = await import("fflate");
+  const base = unzipSync(await makeXlsx({ Sheet1: [["name"], ["Ada"]] }));
+  const entries: ZipEntry[] = Object.entries(base).map(([name, data]) => ({
+    name,
+    data,
+    size: data.length,
+    crc: crc32(data),
+    deflated: false,
+  }));
+  entries.push({
+    name: "xl/media/padding.bin",
+    data: await deflatedZeros(options.inflatesTo),
+    size: options.declares ?? options.inflatesTo,
+    crc: 0,
+    deflated: true,
+  });
+  return writeZip(entries);
+};

@@ -28,18 +28,21 @@ describe("API keys", () => {
       ),
     );
     expect(past.status).toBe(400);
+    // Room enough for the key's creation and first use on a loaded machine; then the wait is for the expiry
+    // itself, not a fixed sleep that a slow first use could eat into.
+    const expiresAt = Date.now() + 3_000;
     const created = await h.request(
       "/api/v1/users/me/api-keys",
       h.json(
         "POST",
-        { name: "soon", scopes: ["read"], expires_at: new Date(Date.now() + 1_500).toISOString() },
+        { name: "soon", scopes: ["read"], expires_at: new Date(expiresAt).toISOString() },
         h.bearer(user.tokens.access_token),
       ),
     );
     const key = (await created.json()) as { id: string; key: string };
     // The first use also puts the key's lookup in the cache, which must not outlive the expiry.
     expect((await h.request("/api/v1/users/me", { headers: h.bearer(key.key) })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt + 100 - Date.now())));
     const expired = await h.request("/api/v1/users/me", { headers: h.bearer(key.key) });
     expect(expired.status).toBe(401);
   });

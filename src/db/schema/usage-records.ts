@@ -13,8 +13,11 @@ import {
 import { createdAt, idColumn, oneOf } from "./columns.js";
 import { users } from "./users.js";
 
-/** The services whose use is metered. `openai` is the OpenAI-compatible front door. */
-export const usageServices = ["chat", "research", "extraction", "code", "openai"] as const;
+/**
+ * The services whose use is metered. `openai` is the OpenAI-compatible front door; `documents` is what reading
+ * documents pays for (OCR pages, and embeddings of their chunks and of search queries).
+ */
+export const usageServices = ["chat", "research", "extraction", "code", "openai", "documents"] as const;
 
 /** One of `usageServices`. */
 export type UsageService = (typeof usageServices)[number];

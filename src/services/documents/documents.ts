@@ -8,13 +8,13 @@ import {
 } from "../../db/schema/index.js";
 import { documentObjectKey } from "../../integrations/files.js";
 import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
-import { sha256Hex } from "../../lib/crypto.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId, newId } from "../../lib/ids.js";
 import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
-import { detectKind } from "./extract/detect.js";
+import { detectKind, isTextKind, textCheck } from "./extract/detect.js";
 import { enqueueIngestion } from "./queue.js";
+import type { UploadSource } from "./upload-source.js";
 
 // The same answer for an id that is malformed, unknown or someone else's, so ids reveal nothing.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No document ${id}.`);
@@ -53,62 +53,144 @@ const cleanFilename = (name: string | undefined, kind: DocumentKind) => {
   return cleaned || `document.${kind === "markdown" ? "md" : kind === "image" ? "img" : kind}`;
 };
 
+const unsupported = () =>
+  new ApiError(
+    "UNSUPPORTED_DOCUMENT_TYPE",
+    "The file is none of the kinds APE reads: PDF, PNG, JPEG, TIFF, CSV, XLSX, HTML, Markdown or plain text (UTF-8).",
+  );
+
+const hex = (digest: ArrayBuffer) =>
+  Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** Thrown once a text file's bytes are stored and found not to be text after its head; the upload answers 415. */
+class NotText extends Error {}
+
 /**
- * Stores an upload and queues its ingestion. The kind is decided by the bytes (a PDF named `.txt` is a PDF);
- * a file over `DOCUMENT_MAX_BYTES` is 413 `DOCUMENT_TOO_LARGE`, one that would take the owner past
+ * The file's bytes on their way to R2, passed through once: hashed (SHA-256) and, for a text kind, checked to
+ * be UTF-8 without NUL to the last byte. Nothing is kept but the digest's state.
+ */
+const storeStreaming = async (
+  ctx: ServiceContext,
+  input: {
+    objectKey: string;
+    source: UploadSource;
+    text: boolean;
+    mediaType: string;
+    metadata: Record<string, string>;
+  },
+) => {
+  const digest = new crypto.DigestStream("SHA-256");
+  const hashing = digest.getWriter();
+  const check = input.text ? textCheck() : null;
+  // A file that stops being text is let through to the end rather than cut off: an R2 put whose stream errors
+  // leaves the runtime with a rejection nobody can catch. The object is deleted again below.
+  let text = true;
+  const checked = input.source.stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      async transform(chunk, controller) {
+        if (check && text && !check.push(chunk)) text = false;
+        await hashing.write(chunk);
+        controller.enqueue(chunk);
+      },
+      async flush() {
+        if (check && text && !check.end()) text = false;
+        await hashing.close();
+      },
+    }),
+  );
+  // R2 stores a stream only when it knows its length; the length stream also refuses a body that lied about it.
+  const sized = new FixedLengthStream(input.source.size);
+  // Both sides settle before anything is thrown: the reason the body stopped (a client gone, a length that
+  // lied) wins over what R2 made of its stream stopping.
+  const [stored, piped] = await Promise.allSettled([
+    ctx.env.FILES.put(input.objectKey, sized.readable, {
+      httpMetadata: { contentType: input.mediaType },
+      customMetadata: input.metadata,
+    }),
+    checked.pipeTo(sized.writable),
+  ]);
+  if (piped.status === "rejected") {
+    await hashing.abort(piped.reason).catch(() => {});
+    digest.digest.catch(() => {});
+    throw piped.reason;
+  }
+  if (stored.status === "rejected") throw stored.reason;
+  if (!stored.value) throw new Error("R2 stored nothing");
+  if (!text) throw new NotText();
+  return hex(await digest.digest);
+};
+
+/**
+ * Stores an upload and queues its ingestion. The kind is decided by the file's first bytes (a PDF named `.txt`
+ * is a PDF); the file then streams to R2 once, hashed on the way, and a text file is checked to be text to its
+ * last byte. A file over `DOCUMENT_MAX_BYTES` is 413 `DOCUMENT_TOO_LARGE`, one that would take the owner past
  * `DOCUMENT_QUOTA_BYTES` is 413 `STORAGE_QUOTA_EXCEEDED`, a kind APE cannot read is 415.
- * The row is written first (as `pending`), then the object, then the queue message: a failure at any step
- * leaves either nothing or a row that says what failed and can be retried.
+ * The row is written first (as `pending`, which holds its place in the quota), then the object, then the queue
+ * message: a failure at any step leaves either nothing or a row that says what failed and can be retried.
  * @example
- * const doc = await uploadDocument({ ctx, input: { bytes, filename: "report.pdf", declaredType: "application/pdf" } });
+ * const doc = await uploadDocument({ ctx, input: { source: await fileSource(file), filename: "report.pdf" } });
  */
 export const uploadDocument = async ({
   ctx,
   input,
 }: {
   ctx: ServiceContext;
-  input: { bytes: Uint8Array; filename?: string | undefined; declaredType?: string | undefined };
+  input: { source: UploadSource; filename?: string | undefined; declaredType?: string | undefined };
 }) => {
   const userId = requireUser(ctx);
-  const { bytes } = input;
+  const { source } = input;
+  const size = source.size;
   const limit = ctx.env.DOCUMENT_MAX_BYTES;
-  if (bytes.byteLength > limit) {
-    throw new ApiError("DOCUMENT_TOO_LARGE", `The file is ${bytes.byteLength} bytes; a document may be ${limit}.`);
+  if (size > limit) {
+    throw new ApiError("DOCUMENT_TOO_LARGE", `The file is ${size} bytes; a document may be ${limit}.`);
   }
-  if (bytes.byteLength === 0) throw new ApiError("BAD_REQUEST", "The file is empty.");
-  const detected = await detectKind({ bytes, filename: input.filename, declaredType: input.declaredType });
-  if (!detected) {
-    throw new ApiError(
-      "UNSUPPORTED_DOCUMENT_TYPE",
-      "The file is none of the kinds APE reads: PDF, PNG, JPEG, TIFF, CSV, XLSX, HTML, Markdown or plain text (UTF-8).",
-    );
-  }
+  if (size === 0) throw new ApiError("BAD_REQUEST", "The file is empty.");
+  const detected = await detectKind({
+    bytes: source.head,
+    filename: input.filename,
+    declaredType: input.declaredType,
+    complete: source.head.byteLength >= size,
+  });
+  if (!detected) throw unsupported();
   const id = newId("doc");
   const objectKey = documentObjectKey(userId, id);
   const quota = ctx.env.DOCUMENT_QUOTA_BYTES;
-  // The quota check and the insert are one statement, so two uploads at once cannot both squeeze past it.
-  const inserted = await ctx.db.execute<{ id: string }>(sql`
-    insert into documents (id, user_id, filename, kind, media_type, size_bytes, sha256, object_key)
-    select ${id}, ${userId}, ${cleanFilename(input.filename, detected.kind)}, ${detected.kind},
-           ${detected.mediaType}, ${bytes.byteLength}, ${await sha256Hex(bytes)}, ${objectKey}
-    where (select coalesce(sum(size_bytes), 0) from documents where user_id = ${userId}) + ${bytes.byteLength}
-          <= ${quota}
-    returning id`);
+  // One upload at a time per owner, for the length of a short transaction: under READ COMMITTED a statement
+  // sees only what was committed before it began, so two uploads checking the sum at once would both pass it.
+  // The advisory lock makes the second wait until the first committed, and its sum then counts the first.
+  const inserted = await ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`documents-quota:${userId}`}, 0))`);
+    return tx.execute<{ id: string }>(sql`
+      insert into documents (id, user_id, filename, kind, media_type, size_bytes, sha256, object_key)
+      select ${id}, ${userId}, ${cleanFilename(input.filename, detected.kind)}, ${detected.kind},
+             ${detected.mediaType}, ${size}, '', ${objectKey}
+      where (select coalesce(sum(size_bytes), 0) from documents where user_id = ${userId}) + ${size}
+            <= ${quota}
+      returning id`);
+  });
   if (inserted.rows.length === 0) {
+    await source.stream.cancel().catch(() => {});
     throw new ApiError(
       "STORAGE_QUOTA_EXCEEDED",
-      `Storing ${bytes.byteLength} more bytes would pass the account's quota of ${quota} bytes; delete documents to make room.`,
+      `Storing ${size} more bytes would pass the account's quota of ${quota} bytes; delete documents to make room.`,
     );
   }
+  let sha256: string;
   try {
-    await ctx.env.FILES.put(objectKey, bytes, {
-      httpMetadata: { contentType: detected.mediaType },
-      customMetadata: { userId, documentId: id },
+    sha256 = await storeStreaming(ctx, {
+      objectKey,
+      source,
+      text: isTextKind(detected.kind),
+      mediaType: detected.mediaType,
+      metadata: { userId, documentId: id },
     });
   } catch (error) {
     await ctx.db.delete(documents).where(eq(documents.id, id));
+    await ctx.env.FILES.delete(objectKey).catch(() => {});
+    if (error instanceof NotText) throw unsupported();
     throw error;
   }
+  await ctx.db.update(documents).set({ sha256 }).where(eq(documents.id, id));
   await enqueueIngestion(ctx, { documentId: id, userId });
   ctx.audit({ action: "document.upload", resourceType: "document", resourceId: id });
   return publicDocument(await loadOwned(ctx, userId, id));

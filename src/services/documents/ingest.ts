@@ -7,9 +7,6 @@ import {
   documentPages,
   documents,
 } from "../../db/schema/index.js";
-import type { Env } from "../../env.js";
-import { createEmbedder } from "../../integrations/embeddings.js";
-import { createTextract } from "../../integrations/textract.js";
 import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
 import type { ServiceContext } from "../context.js";
 import { DOCUMENT_JOBS, deadLettered, heldBy, runLeased, type SliceResult } from "../jobs/lease.js";
@@ -19,7 +16,8 @@ import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { documentEventData } from "../webhooks/payloads.js";
 import { type Chunk, chunkPages } from "./chunk.js";
 import { DocumentError } from "./extract/errors.js";
-import { type ExtractedPage, extractPages } from "./extract/pages.js";
+import { type ExtractedPage, extractionLimits, extractPages } from "./extract/pages.js";
+import { meteredEmbedder, meteredOcr } from "./metered.js";
 
 /** Rows per INSERT: well under Postgres's 65,535 parameters for a chunk's 8 columns. */
 const INSERT_BATCH = 1_000;
@@ -28,18 +26,6 @@ const EMBED_BATCH = 64;
 
 /** The id a chunk has in Postgres and in the vector store: its document's id and its place, so a rerun overwrites. */
 export const chunkId = (documentId: string, ordinal: number) => `${documentId}#${ordinal}`;
-
-/** Textract when the AWS settings are there, else null (a scanned page then fails with OCR_NOT_CONFIGURED). */
-const ocrOf = (env: Env) => {
-  if (!env.AWS_REGION || !env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return null;
-  const textract = createTextract({
-    region: env.AWS_REGION,
-    accessKeyId: env.AWS_ACCESS_KEY_ID,
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-    ...(env.TEXTRACT_ENDPOINT ? { endpoint: env.TEXTRACT_ENDPOINT } : {}),
-  });
-  return async ({ bytes }: { bytes: Uint8Array; page: number }) => (await textract.readPage(bytes)).text;
-};
 
 /**
  * Embeds the chunks from `from` on, a batch at a time, into the owner's vector namespace; stops after a batch
@@ -52,7 +38,7 @@ const embedChunks = async (
   from: number,
   slice: SliceBudget,
 ) => {
-  const embedder = createEmbedder(ctx.env);
+  const embedder = meteredEmbedder(ctx, { userId: doc.userId, during: "ingestion" });
   if (!embedder || chunks.length === 0) return { embedded: chunks.length, model: null };
   const store = createVectorStore(ctx);
   const namespace = userDocumentsNamespace(doc.userId);
@@ -171,7 +157,12 @@ const ingestSlice = async (ctx: ServiceContext, doc: DocumentRow, slice: SliceBu
     const object = await ctx.env.FILES.get(doc.objectKey);
     if (!object) throw new DocumentError("FILE_MISSING", "The stored file is gone; upload it again.", false);
     const bytes = new Uint8Array(await object.arrayBuffer());
-    pages = await extractPages({ kind: doc.kind, bytes, ocr: ocrOf(ctx.env) });
+    pages = await extractPages({
+      kind: doc.kind,
+      bytes,
+      ocr: meteredOcr(ctx, doc),
+      limits: extractionLimits(ctx.env),
+    });
     checkpoint = { pages_key: pagesKeyOf(doc), embedded: 0, embedding_model: null };
     await ctx.env.FILES.put(checkpoint.pages_key, JSON.stringify(pages), {
       httpMetadata: { contentType: "application/json" },

@@ -1,10 +1,10 @@
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { documentChunks, documents } from "../../db/schema/index.js";
-import { createEmbedder } from "../../integrations/embeddings.js";
 import { createVectorStore, userDocumentsNamespace } from "../../integrations/vector-store.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
 import { requireDocumentIds } from "./documents.js";
+import { meteredEmbedder } from "./metered.js";
 
 /** Reciprocal rank fusion's constant: 60, as in Cormack et al., so no one list's top rank dominates. */
 const RRF_K = 60;
@@ -86,7 +86,7 @@ const vectorCandidates = async (
   ctx: ServiceContext,
   input: { userId: string; query: string; documentIds: string[] | null; limit: number },
 ): Promise<ChunkRow[] | null> => {
-  const embedder = createEmbedder(ctx.env);
+  const embedder = meteredEmbedder(ctx, { userId: input.userId, during: "request" });
   if (!embedder) return null;
   const { vectors } = await embedder.embed([input.query]);
   const vector = vectors[0];

@@ -3,6 +3,7 @@ import { researchSessions } from "../../db/schema/index.js";
 import { ApiError } from "../../lib/errors.js";
 import type { ServiceContext } from "../context.js";
 import { getDocument, uploadDocument } from "../documents/documents.js";
+import { bytesSource } from "../documents/upload-source.js";
 import { requireSession } from "./sessions.js";
 
 /**
@@ -31,7 +32,7 @@ export const attachReport = async ({ ctx, id }: { ctx: ServiceContext; id: strin
   const document = await uploadDocument({
     ctx,
     input: {
-      bytes: new TextEncoder().encode(session.report),
+      source: bytesSource(new TextEncoder().encode(session.report)),
       filename: `research-${session.id}.md`,
       declaredType: "text/markdown",
     },

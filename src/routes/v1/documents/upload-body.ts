@@ -1,8 +1,9 @@
 import type { HonoRequest } from "hono";
 import { ApiError } from "../../../lib/errors.js";
+import { fileSource, streamSource, type UploadSource } from "../../../services/documents/upload-source.js";
 
-/** A file as it arrived: its bytes, the name and the media type the client gave (both only hints). */
-export type Upload = { bytes: Uint8Array; filename?: string | undefined; declaredType?: string | undefined };
+/** A file as it arrived: its bytes as a source to stream, the name and the media type the client gave (both only hints). */
+export type Upload = { source: UploadSource; filename?: string | undefined; declaredType?: string | undefined };
 
 const mediaType = (value: string | undefined) => value?.split(";")[0]?.trim().toLowerCase() || undefined;
 
@@ -21,9 +22,10 @@ const filenameFromDisposition = (header: string | undefined) => {
 };
 
 /**
- * Reads an upload from a request: a multipart form's `file` part (with an optional `filename` field), or the
- * raw body with its Content-Type and a name from `?filename=` or Content-Disposition. Hono caches the body,
- * so the route's form validator and this read share one parse.
+ * Reads an upload from a request without copying it: a multipart form's `file` part (with an optional
+ * `filename` field), streamed from the part the form parse made; or the raw body with its Content-Type and a
+ * name from `?filename=` or Content-Disposition, streamed as it arrives. Hono caches the form, so the route's
+ * form validator and this read share one parse.
  * @example
  * const upload = await readUpload(c.req, c.req.valid("query").filename);
  */
@@ -39,13 +41,14 @@ export const readUpload = async (request: HonoRequest, queryFilename: string | u
     }
     const named = form.get("filename");
     return {
-      bytes: new Uint8Array(await file.arrayBuffer()),
+      source: await fileSource(file),
       filename: (typeof named === "string" && named) || file.name || queryFilename,
       declaredType: mediaType(file.type),
     };
   }
+  const length = Number(request.header("content-length") ?? Number.NaN);
   return {
-    bytes: new Uint8Array(await request.arrayBuffer()),
+    source: await streamSource(request.raw.body, Number.isInteger(length) && length >= 0 ? length : null),
     filename: queryFilename ?? filenameFromDisposition(request.header("content-disposition")),
     declaredType: type,
   };

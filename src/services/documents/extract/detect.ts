@@ -33,23 +33,28 @@ const htmlTypes = new Set(["text/html", "application/xhtml+xml"]);
 const htmlStart =
   /^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|link|style|script|div|p|h[1-6]|table|article|section|main|header|nav|span|ul|ol|a|br|img|form)[\s/>]/i;
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+/** How many of a file's first bytes are enough to tell what it is (file-type reads at most a few KiB). */
+export const SNIFF_BYTES = 64 * 1024;
 
 /**
  * Decides what a file is from its bytes, never from its name: magic bytes pick PDF, PNG/JPEG/TIFF and XLSX; a
  * file without magic bytes must be valid UTF-8 with no NUL to count as text, and only then do the declared
  * type and the extension choose between CSV, Markdown and plain text. Any other binary format gives null
- * (the caller answers 415).
+ * (the caller answers 415). `bytes` may be only the file's start (`SNIFF_BYTES` of it, with `complete: false`):
+ * then a character cut off at its end is no fault, and for a text kind the rest must pass {@link textCheck}
+ * as it streams by.
  * @example
  * const detected = await detectKind({ bytes, filename: "report.pdf", declaredType: "application/pdf" });
  * if (!detected) throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send a PDF, an image, CSV, XLSX, HTML or text.");
  */
 export async function detectKind(input: {
   bytes: Uint8Array;
-  filename?: string;
-  declaredType?: string;
+  filename?: string | undefined;
+  declaredType?: string | undefined;
+  /** Whether `bytes` is the whole file (default) or only its start. */
+  complete?: boolean;
 }): Promise<DetectedKind | null> {
-  const { bytes } = input;
+  const { bytes, complete = true } = input;
   const found = await fileTypeFromBuffer(bytes);
   if (found) {
     const kind = binaryKinds[found.mime];
@@ -59,7 +64,7 @@ export async function detectKind(input: {
     if (!isTextMediaType(found.mime)) return null;
   }
 
-  const text = strictUtf8(bytes);
+  const text = strictUtf8(bytes, complete);
   if (text === null) return null;
 
   const declared = normaliseMediaType(input.declaredType);
@@ -86,14 +91,43 @@ function textKind(input: { text: string; declared: string; extension: string }):
 }
 
 /** The bytes as a string when they are valid UTF-8 without NUL bytes, else null (then they are binary). */
-function strictUtf8(bytes: Uint8Array): string | null {
+function strictUtf8(bytes: Uint8Array, complete: boolean): string | null {
   if (bytes.includes(0)) return null;
   try {
-    return utf8.decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes, { stream: !complete });
   } catch {
     return null;
   }
 }
+
+/** Whether a kind is text, whose every byte must be checked ({@link textCheck}), not only its start. */
+export const isTextKind = (kind: DocumentKind) =>
+  kind === "csv" || kind === "markdown" || kind === "html" || kind === "text";
+
+/**
+ * Checks, a chunk at a time, that a file is what a text kind must be: valid UTF-8 with no NUL byte. `push`
+ * answers false at the first chunk that breaks the rule; `end` answers whether the file ended cleanly (not
+ * inside a character). Holds nothing but a few bytes of a character cut between chunks.
+ * @example
+ * const check = textCheck();
+ * for await (const chunk of stream) if (!check.push(chunk)) throw notText();
+ * if (!check.end()) throw notText();
+ */
+export const textCheck = () => {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  const attempt = (run: () => void) => {
+    try {
+      run();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    push: (chunk: Uint8Array) => !chunk.includes(0) && attempt(() => decoder.decode(chunk, { stream: true })),
+    end: () => attempt(() => decoder.decode()),
+  };
+};
 
 function isTextMediaType(mediaType: string): boolean {
   return mediaType.startsWith("text/") || mediaType === "application/xml" || mediaType.endsWith("+xml");

@@ -10,7 +10,15 @@ export type ExtractionErrorCode =
   /** A page or image has no text layer and needs OCR, but no OCR provider is configured. */
   | "OCR_NOT_CONFIGURED"
   /** More than extraction holds in a Worker's memory (a sheet with too many rows). */
-  | "DOCUMENT_TOO_LARGE";
+  | "DOCUMENT_TOO_LARGE"
+  /** A ZIP (XLSX) that would inflate past DOCUMENT_MAX_UNCOMPRESSED_BYTES or DOCUMENT_MAX_COMPRESSION_RATIO. */
+  | "ARCHIVE_TOO_LARGE"
+  /** More pages (PDF) or sheets (XLSX) than DOCUMENT_MAX_PAGES. */
+  | "TOO_MANY_PAGES"
+  /** More pages needing OCR than DOCUMENT_MAX_OCR_PAGES. */
+  | "TOO_MANY_OCR_PAGES"
+  /** OCR or embeddings would be paid past the owner's monthly budget; raise it and retry the document. */
+  | "BUDGET_EXCEEDED";
 
 /**
  * The one error type of the documents module. Libraries' exceptions that mean "this file is bad" are wrapped
@@ -52,3 +60,14 @@ export const ocrNotConfigured = (what: string): DocumentError =>
 /** The message of anything thrown, for wrapping a library's exception into a DocumentError. */
 export const describeError = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === "string" ? error : "unknown error";
+
+/** The error for a document over `DOCUMENT_MAX_PAGES`. */
+export const tooManyPages = (pages: number, limit: number, what = "pages") =>
+  new DocumentError("TOO_MANY_PAGES", `The document has ${pages} ${what}; at most ${limit} are read.`);
+
+/** The error for a document with more pages to OCR than `DOCUMENT_MAX_OCR_PAGES`. */
+export const tooManyOcrPages = (pages: number, limit: number) =>
+  new DocumentError(
+    "TOO_MANY_OCR_PAGES",
+    `The document has ${pages} pages without a text layer that need OCR; at most ${limit} are sent to OCR.`,
+  );

@@ -1,7 +1,7 @@
 import { type PDFContext, PDFDict, PDFDocument, PDFName, PDFStream } from "pdf-lib";
 import { extractText, getDocumentProxy } from "unpdf";
-import { DocumentError, describeError, ocrNotConfigured } from "./errors.js";
-import type { ExtractedPage, Ocr } from "./pages.js";
+import { DocumentError, describeError, ocrNotConfigured, tooManyOcrPages, tooManyPages } from "./errors.js";
+import type { ExtractedPage, ExtractionLimits, Ocr } from "./pages.js";
 
 /**
  * A page whose text layer has fewer non-space characters than this is treated as a scan: a real page of text
@@ -22,8 +22,12 @@ type PdfProxy = Awaited<ReturnType<typeof getDocumentProxy>>;
  * @example
  * const pages = await extractPdfPages({ bytes, ocr: null }); // [{ page: 1, text: "…" }, …]
  */
-export async function extractPdfPages(input: { bytes: Uint8Array; ocr: Ocr | null }): Promise<ExtractedPage[]> {
-  const texts = await readTextLayers(input.bytes);
+export async function extractPdfPages(input: {
+  bytes: Uint8Array;
+  ocr: Ocr | null;
+  limits: ExtractionLimits;
+}): Promise<ExtractedPage[]> {
+  const texts = await readTextLayers(input.bytes, input.limits.maxPages);
   const pages: ExtractedPage[] = texts.map((text, index) => ({ page: index + 1, text: tidyPdfText(text) }));
 
   const sparse = pages.filter((page) => countNonSpace(page.text) < MIN_TEXT_LAYER_CHARS);
@@ -39,6 +43,8 @@ export async function extractPdfPages(input: { bytes: Uint8Array; ocr: Ocr | nul
 
   const { ocr } = input;
   if (!ocr) throw ocrNotConfigured(`Page ${scanned[0]?.page} of the PDF has no text layer`);
+  // Before the first call: every OCR page is paid for, so a PDF of thousands of scans is refused whole.
+  if (scanned.length > input.limits.maxOcrPages) throw tooManyOcrPages(scanned.length, input.limits.maxOcrPages);
   if (source.isEncrypted) {
     throw new DocumentError(
       "ENCRYPTED_DOCUMENT",
@@ -57,8 +63,8 @@ export async function extractPdfPages(input: { bytes: Uint8Array; ocr: Ocr | nul
   return pages;
 }
 
-/** Each page's text layer, from one parse of the file. */
-async function readTextLayers(bytes: Uint8Array): Promise<string[]> {
+/** Each page's text layer, from one parse of the file; more than `maxPages` pages is refused before any is read. */
+async function readTextLayers(bytes: Uint8Array, maxPages: number): Promise<string[]> {
   let pdf: PdfProxy;
   try {
     // PDF.js may detach the buffer it is given, so it gets a copy and the caller's bytes stay usable.
@@ -72,10 +78,11 @@ async function readTextLayers(bytes: Uint8Array): Promise<string[]> {
     throw pdfError(error);
   }
   try {
+    if (pdf.numPages > maxPages) throw tooManyPages(pdf.numPages, maxPages);
     const { text } = await extractText(pdf, { mergePages: false });
     return text;
   } catch (error) {
-    throw pdfError(error);
+    throw error instanceof DocumentError ? error : pdfError(error);
   } finally {
     await pdf.loadingTask.destroy();
   }
