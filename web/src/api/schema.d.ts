@@ -1757,7 +1757,7 @@ export interface paths {
          * Send a message
          * @description Stores the user message, then answers it. By default the answer is JSON once the turn ends; with `Accept: text/event-stream` or `stream: true` it is a stream.
          *
-         *     Server-sent events, each with an `id` (`{turn}.{seq}`) to resume from: `message` (the user message, stored), `context` (how the window is spent), `delta` (`{text}`, in order), `usage` (`{tokens_input, tokens_output}`), then `done` (`{message, context}`: the stored assistant message) or `error` (`{code, message, message_id}`). After a disconnect, `GET …/stream` with `Last-Event-ID` sends what was missed, then the live rest.
+         *     Server-sent events, each with an `id` (`{turn}.{seq}`) to resume from: `message` (the user message, stored), `context` (how the window is spent), `delta` (`{text}`, in order), `usage` (`{tokens_input, tokens_output}`), then `done` (`{message, context}`: the stored assistant message) or `error` (`{code, message, message_id}`; `TURN_INTERRUPTED` when the server running the turn went away). Ids increase within a turn, and turn ids sort by time. The turn runs on the server whoever listens: after a disconnect, `GET …/stream` with `Last-Event-ID` sends only what was missed, then the live rest, never twice.
          *
          *     One turn at a time per conversation: a second send while one runs answers 409 `TURN_IN_PROGRESS`. The turn goes on if the client disconnects. A failed turn keeps the user message and the error (the assistant message with status `failed`); send `retry: true` to answer it again. A message too large for the model's window answers 400 `MESSAGE_TOO_LONG`.
          */
@@ -2001,14 +2001,14 @@ export interface paths {
          * Follow or resume a turn
          * @description The newest turn's events: from its start, or after the event named by `Last-Event-ID` (the header browsers' EventSource sends on reconnect, or the `last_event_id` query), then live until it ends. A finished turn can be replayed for 15 minutes.
          *
-         *     Server-sent events, each with an `id` (`{turn}.{seq}`) to resume from: `message` (the user message, stored), `context` (how the window is spent), `delta` (`{text}`, in order), `usage` (`{tokens_input, tokens_output}`), then `done` (`{message, context}`: the stored assistant message) or `error` (`{code, message, message_id}`). After a disconnect, `GET …/stream` with `Last-Event-ID` sends what was missed, then the live rest.
+         *     Server-sent events, each with an `id` (`{turn}.{seq}`) to resume from: `message` (the user message, stored), `context` (how the window is spent), `delta` (`{text}`, in order), `usage` (`{tokens_input, tokens_output}`), then `done` (`{message, context}`: the stored assistant message) or `error` (`{code, message, message_id}`; `TURN_INTERRUPTED` when the server running the turn went away). Ids increase within a turn, and turn ids sort by time. The turn runs on the server whoever listens: after a disconnect, `GET …/stream` with `Last-Event-ID` sends only what was missed, then the live rest, never twice.
          *
          *     404 when no turn ran recently.
          */
         get: {
             parameters: {
                 query?: {
-                    /** @description The last event id received, as an alternative to the `Last-Event-ID` header. */
+                    /** @description The last event id received, for clients that cannot set the `Last-Event-ID` header (the header wins when both are sent). Only later events are sent. */
                     last_event_id?: string;
                 };
                 header?: never;
@@ -2086,7 +2086,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel the running turn
-         * @description Stops the model call of the running turn. The partial answer is kept with status `cancelled`, and the tokens spent are recorded. `cancelled: false` when no turn was running.
+         * @description Stops the model call of the running turn at once, before or after its first token. Answers once the partial answer is stored with status `cancelled` (the tokens spent are recorded), so the next message can be sent right away. `cancelled: false` when no turn was running.
          */
         post: {
             parameters: {
@@ -5912,7 +5912,9 @@ export interface paths {
          *
          *     With `stream: true` the answer is server-sent `chat.completion.chunk` events ending in `data: [DONE]`; `stream_options.include_usage` adds a last chunk with usage. A failure after the first token arrives as a `data: {"error": …}` event, which the openai client raises.
          *
-         *     Errors on this path are in OpenAI's shape, `{ error: { message, type, param, code } }`, with APE's stable code in `code`. Headers `x-ape-provider`, `x-ape-model` and `x-ape-cache` say who answered.
+         *     Tools (`tools`, `tool_choice`, `parallel_tool_calls`, assistant `tool_calls` and `tool` messages), images (`image_url` parts) and `response_format` (`text`, `json_object`, `json_schema` with `strict`) reach every provider in its own form: Bedrock gets `toolConfig`, `toolUse`/`toolResult` and image blocks and its own structured output. Streamed tool calls arrive as `delta.tool_calls` fragments, as OpenAI sends them. The router only tries models that can serve the request; when none can, the answer is 400 `CAPABILITY_UNAVAILABLE` with the field in `param`.
+         *
+         *     Errors on this path are in OpenAI's shape, `{ error: { message, type, param, code } }`, with APE's stable code in `code`. Headers `x-ape-provider`, `x-ape-model` and `x-ape-cache` say who answered, and `x-ape-overhead-ms` how long APE itself took (the request's time less the time spent waiting on providers; for a stream, up to its first token).
          */
         post: {
             parameters: {
@@ -6035,6 +6037,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/openai/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embeddings (OpenAI-compatible)
+         * @description OpenAI's embeddings API in front of APE's embedding providers, with the monthly budget and a usage row per call. Takes an API key with the `chat` scope.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmbeddingRequest"];
+                };
+            };
+            responses: {
+                /** @description The embeddings. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmbeddingList"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 400); `error.code` is APE's stable code. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 401); `error.code` is APE's stable code. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 402); `error.code` is APE's stable code. */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 403); `error.code` is APE's stable code. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 413); `error.code` is APE's stable code. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 415); `error.code` is APE's stable code. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 429); `error.code` is APE's stable code. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 502); `error.code` is APE's stable code. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+                /** @description An error in OpenAI's shape (status 503); `error.code` is APE's stable code. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openai/models": {
         parameters: {
             query?: never;
@@ -6044,7 +6170,7 @@ export interface paths {
         };
         /**
          * List models (OpenAI-compatible)
-         * @description What `model` may be in chat completions: `auto`, `fast`, `quality`, each configured provider, and `provider/model` for each configured model. Empty when no provider is configured. Takes an API key with the `chat` (or `read`) scope.
+         * @description What `model` may be in chat completions: `auto`, `fast`, `quality`, each configured provider, and `provider/model` for each configured model with its `capabilities` (`tools`, `vision`, `json_schema`) and `context_window`. Empty when no provider is configured. Takes an API key with the `chat` (or `read`) scope.
          */
         get: {
             parameters: {
@@ -6341,7 +6467,7 @@ export interface components {
              * @example NOT_FOUND
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_MODEL" | "MESSAGE_TOO_LONG" | "WEAK_PASSWORD" | "INVALID_RESET_TOKEN" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "BUDGET_EXCEEDED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "INVALID_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "TURN_IN_PROGRESS" | "EMAIL_TAKEN" | "CONTENT_BLOCKED" | "PAYLOAD_TOO_LARGE" | "DOCUMENT_TOO_LARGE" | "STORAGE_QUOTA_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_DOCUMENT_TYPE" | "DOCUMENT_NOT_READY" | "WEBHOOK_EXISTS" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_DISABLED" | "DELIVERY_IN_PROGRESS" | "RATE_LIMITED" | "INTERNAL" | "ALL_PROVIDERS_FAILED" | "MODEL_OUTPUT_INVALID" | "CONFIG_INVALID" | "NO_PROVIDER_CONFIGURED" | "SEARCH_NOT_CONFIGURED" | "GUARDRAIL_UNAVAILABLE" | "NOT_READY" | "RATE_LIMIT_UNAVAILABLE";
+            code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_MODEL" | "CAPABILITY_UNAVAILABLE" | "MESSAGE_TOO_LONG" | "WEAK_PASSWORD" | "INVALID_RESET_TOKEN" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "BUDGET_EXCEEDED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "INVALID_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "TURN_IN_PROGRESS" | "EMAIL_TAKEN" | "CONTENT_BLOCKED" | "PAYLOAD_TOO_LARGE" | "DOCUMENT_TOO_LARGE" | "STORAGE_QUOTA_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_DOCUMENT_TYPE" | "DOCUMENT_NOT_READY" | "WEBHOOK_EXISTS" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_DISABLED" | "DELIVERY_IN_PROGRESS" | "RATE_LIMITED" | "INTERNAL" | "ALL_PROVIDERS_FAILED" | "EMBEDDING_FAILED" | "MODEL_OUTPUT_INVALID" | "CONFIG_INVALID" | "NO_PROVIDER_CONFIGURED" | "SEARCH_NOT_CONFIGURED" | "GUARDRAIL_UNAVAILABLE" | "NOT_READY" | "RATE_LIMIT_UNAVAILABLE";
             /**
              * @description The request id, also in the x-request-id header; quote it when reporting a problem.
              * @example req_4f1c2a9b8e7d6c5b4a392817
@@ -9247,15 +9373,29 @@ export interface components {
                      */
                     role: "assistant";
                     /**
-                     * @description The answer.
+                     * @description The answer (null when only tools were called).
                      * @example Hello!
                      */
-                    content: string;
+                    content: string | null;
                     /**
                      * @description Always null.
                      * @example null
                      */
                     refusal: null;
+                    /**
+                     * @description The functions the model called; `finish_reason` is then `tool_calls`.
+                     * @example [
+                     *       {
+                     *         "id": "call_1",
+                     *         "type": "function",
+                     *         "function": {
+                     *           "name": "get_weather",
+                     *           "arguments": "{\"city\":\"Oslo\"}"
+                     *         }
+                     *       }
+                     *     ]
+                     */
+                    tool_calls?: components["schemas"]["OpenAiToolCall"][];
                 };
                 /**
                  * @description Always null.
@@ -9270,6 +9410,38 @@ export interface components {
                 finish_reason: "stop" | "length" | "content_filter" | "tool_calls";
             }[];
             usage: components["schemas"]["OpenAiUsage"];
+        };
+        OpenAiToolCall: {
+            /**
+             * @description The call's id, quoted by its tool result.
+             * @example call_1
+             */
+            id: string;
+            /**
+             * @description Always `function`.
+             * @example function
+             * @enum {string}
+             */
+            type: "function";
+            /**
+             * @description What was called.
+             * @example {
+             *       "name": "get_weather",
+             *       "arguments": "{\"city\":\"Oslo\"}"
+             *     }
+             */
+            function: {
+                /**
+                 * @description The function called.
+                 * @example get_weather
+                 */
+                name: string;
+                /**
+                 * @description Its arguments, as the JSON text the model wrote.
+                 * @example {"city":"Oslo"}
+                 */
+                arguments: string;
+            };
         };
         OpenAiUsage: {
             /**
@@ -9287,6 +9459,19 @@ export interface components {
              * @example 19
              */
             total_tokens: number;
+            /**
+             * @description Where the provider reports it.
+             * @example {
+             *       "cached_tokens": 0
+             *     }
+             */
+            prompt_tokens_details?: {
+                /**
+                 * @description Input tokens the provider served from its prompt cache.
+                 * @example 0
+                 */
+                cached_tokens: number;
+            };
         };
         OpenAiError: {
             /**
@@ -9382,20 +9567,129 @@ export interface components {
                 include_usage?: boolean;
             };
             /**
-             * @description The answer's format.
+             * @description Functions the model may call. A model without tool support is never tried; when none of the models the request may use has it, the answer is 400 `CAPABILITY_UNAVAILABLE`.
+             * @example [
+             *       {
+             *         "type": "function",
+             *         "function": {
+             *           "name": "get_weather",
+             *           "parameters": {
+             *             "type": "object"
+             *           }
+             *         }
+             *       }
+             *     ]
+             */
+            tools?: components["schemas"]["OpenAiTool"][];
+            /**
+             * @description `auto`, `none`, `required`, or `{type: function, function: {name}}` for that one tool.
+             * @example auto
+             */
+            tool_choice?: ("auto" | "none" | "required") | {
+                /**
+                 * @description Always `function`.
+                 * @example function
+                 * @enum {string}
+                 */
+                type: "function";
+                /**
+                 * @description The tool.
+                 * @example {
+                 *       "name": "get_weather"
+                 *     }
+                 */
+                function: {
+                    /**
+                     * @description The tool the model must call.
+                     * @example get_weather
+                     */
+                    name: string;
+                };
+            };
+            /**
+             * @description Whether the model may call several tools in one answer.
+             * @example true
+             */
+            parallel_tool_calls?: boolean;
+            /**
+             * @description The answer's format: `text`, `json_object`, or `json_schema` with `json_schema: {name, schema, strict}` (passed to the provider in its own form; a model that cannot take a schema is never tried).
              * @example {
-             *       "type": "json_object"
+             *       "type": "json_schema",
+             *       "json_schema": {
+             *         "name": "answer",
+             *         "schema": {
+             *           "type": "object",
+             *           "properties": {
+             *             "ok": {
+             *               "type": "boolean"
+             *             }
+             *           }
+             *         }
+             *       }
              *     }
              */
             response_format?: {
                 /**
-                 * @description `json_object` or `json_schema` ask for a JSON object.
+                 * @description Plain text.
+                 * @example text
+                 * @enum {string}
+                 */
+                type: "text";
+            } | {
+                /**
+                 * @description Any one JSON object.
                  * @example json_object
                  * @enum {string}
                  */
-                type: "text" | "json_object" | "json_schema";
-            } & {
-                [key: string]: unknown;
+                type: "json_object";
+            } | {
+                /**
+                 * @description A JSON object that fits `json_schema.schema`.
+                 * @example json_schema
+                 * @enum {string}
+                 */
+                type: "json_schema";
+                /**
+                 * @description The schema and its name.
+                 * @example {
+                 *       "name": "answer",
+                 *       "schema": {
+                 *         "type": "object"
+                 *       },
+                 *       "strict": true
+                 *     }
+                 */
+                json_schema: {
+                    /**
+                     * @description The schema's name.
+                     * @example answer
+                     */
+                    name: string;
+                    /**
+                     * @description What the answer is, for the model.
+                     * @example A yes or no.
+                     */
+                    description?: string;
+                    /**
+                     * @description The JSON Schema the answer must fit.
+                     * @example {
+                     *       "type": "object",
+                     *       "properties": {
+                     *         "ok": {
+                     *           "type": "boolean"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    schema?: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * @description Hold the answer to the schema exactly (OpenAI's strict mode).
+                     * @example true
+                     */
+                    strict?: boolean | null;
+                };
             };
             /**
              * @description Only one choice is supported.
@@ -9411,16 +9705,35 @@ export interface components {
         };
         OpenAiMessage: {
             /**
-             * @description Who speaks. `developer` is treated as `system`.
+             * @description Who speaks. `developer` is treated as `system`; `tool` carries a tool's result.
              * @example user
              * @enum {string}
              */
-            role: "system" | "developer" | "user" | "assistant";
+            role: "system" | "developer" | "user" | "assistant" | "tool";
             /**
-             * @description The message: a string, or text parts that are joined.
+             * @description The message: a string, or parts (text, and `image_url` in user messages). May be null in an assistant message with tool calls.
              * @example Say hello.
              */
-            content: string | components["schemas"]["OpenAiTextPart"][];
+            content?: string | (components["schemas"]["OpenAiTextPart"] | components["schemas"]["OpenAiImagePart"])[] | null;
+            /**
+             * @description The functions an assistant message called.
+             * @example [
+             *       {
+             *         "id": "call_1",
+             *         "type": "function",
+             *         "function": {
+             *           "name": "get_weather",
+             *           "arguments": "{\"city\":\"Oslo\"}"
+             *         }
+             *       }
+             *     ]
+             */
+            tool_calls?: components["schemas"]["OpenAiToolCall"][];
+            /**
+             * @description In a `tool` message: the id of the call this is the result of.
+             * @example call_1
+             */
+            tool_call_id?: string;
             /**
              * @description Ignored; accepted for compatibility.
              * @example ada
@@ -9429,16 +9742,191 @@ export interface components {
         };
         OpenAiTextPart: {
             /**
-             * @description Only text parts are supported.
+             * @description A text part.
              * @example text
              * @enum {string}
              */
             type: "text";
             /**
              * @description The text of this part.
-             * @example Summarise this.
+             * @example What is in this picture?
              */
             text: string;
+        };
+        OpenAiImagePart: {
+            /**
+             * @description An image part.
+             * @example image_url
+             * @enum {string}
+             */
+            type: "image_url";
+            /**
+             * @description The image.
+             * @example {
+             *       "url": "data:image/png;base64,iVBORw0KGgo="
+             *     }
+             */
+            image_url: {
+                /**
+                 * @description An `https:` URL or a base64 `data:` URL of the image. Bedrock takes `data:` URLs (PNG, JPEG, GIF, WebP) only.
+                 * @example data:image/png;base64,iVBORw0KGgo=
+                 */
+                url: string;
+                /**
+                 * @description How closely the model looks (OpenAI).
+                 * @example auto
+                 * @enum {string}
+                 */
+                detail?: "auto" | "low" | "high";
+            };
+        };
+        OpenAiTool: {
+            /**
+             * @description Always `function`.
+             * @example function
+             * @enum {string}
+             */
+            type: "function";
+            /**
+             * @description The function.
+             * @example {
+             *       "name": "get_weather",
+             *       "parameters": {
+             *         "type": "object"
+             *       }
+             *     }
+             */
+            function: {
+                /**
+                 * @description The function's name.
+                 * @example get_weather
+                 */
+                name: string;
+                /**
+                 * @description What it does, for the model.
+                 * @example The weather in a city.
+                 */
+                description?: string;
+                /**
+                 * @description A JSON Schema of its arguments.
+                 * @example {
+                 *       "type": "object",
+                 *       "properties": {
+                 *         "city": {
+                 *           "type": "string"
+                 *         }
+                 *       },
+                 *       "required": [
+                 *         "city"
+                 *       ]
+                 *     }
+                 */
+                parameters?: {
+                    [key: string]: unknown;
+                };
+                /**
+                 * @description Ask for arguments that fit the schema exactly (OpenAI).
+                 * @example false
+                 */
+                strict?: boolean;
+            };
+        };
+        EmbeddingList: {
+            /**
+             * @description Always `list`.
+             * @example list
+             * @enum {string}
+             */
+            object: "list";
+            /**
+             * @description One embedding per text.
+             * @example [
+             *       {
+             *         "object": "embedding",
+             *         "index": 0,
+             *         "embedding": [
+             *           0.1,
+             *           -0.2
+             *         ]
+             *       }
+             *     ]
+             */
+            data: {
+                /**
+                 * @description Always `embedding`.
+                 * @example embedding
+                 * @enum {string}
+                 */
+                object: "embedding";
+                /**
+                 * @description The text's position in `input`.
+                 * @example 0
+                 */
+                index: number;
+                /**
+                 * @description The vector (base64 with `encoding_format: base64`).
+                 * @example [
+                 *       0.1,
+                 *       -0.2
+                 *     ]
+                 */
+                embedding: number[] | string;
+            }[];
+            /**
+             * @description The model that answered.
+             * @example openai/text-embedding-3-small
+             */
+            model: string;
+            /**
+             * @description What the provider counted.
+             * @example {
+             *       "prompt_tokens": 4,
+             *       "total_tokens": 4
+             *     }
+             */
+            usage: {
+                /**
+                 * @description Tokens in.
+                 * @example 4
+                 */
+                prompt_tokens: number;
+                /**
+                 * @description The same.
+                 * @example 4
+                 */
+                total_tokens: number;
+            };
+        };
+        EmbeddingRequest: {
+            /**
+             * @description `auto` (the configured EMBEDDING_MODEL) or `provider/model`: `openai/<model>`, `bedrock/amazon.titan-embed-text-v2:0` or `compat/<model>`.
+             * @example auto
+             */
+            model: string;
+            /**
+             * @description A text, or a list of texts.
+             * @example [
+             *       "car maintenance",
+             *       "chocolate cake"
+             *     ]
+             */
+            input: string | string[];
+            /**
+             * @description Floats (default), or little-endian float32 as base64.
+             * @example float
+             * @enum {string}
+             */
+            encoding_format?: "float" | "base64";
+            /**
+             * @description Not supported: the model's own length is used; sending it answers 400.
+             * @example 256
+             */
+            dimensions?: number;
+            /**
+             * @description Ignored.
+             * @example u-1
+             */
+            user?: string;
         };
         OpenAiModelList: {
             /**
@@ -9486,6 +9974,19 @@ export interface components {
                  * @example groq
                  */
                 owned_by: string;
+                /**
+                 * @description What the model takes beyond text (models only, not aliases).
+                 * @example [
+                 *       "tools",
+                 *       "json_schema"
+                 *     ]
+                 */
+                capabilities?: ("tools" | "vision" | "json_schema")[];
+                /**
+                 * @description Its context window in tokens (models only).
+                 * @example 131072
+                 */
+                context_window?: number;
             }[];
         };
         /** @description The JSON-RPC answer to one request. */
