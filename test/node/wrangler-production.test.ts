@@ -44,6 +44,12 @@ describe("wrangler.toml [env.production]", () => {
     expect(production.triggers.crons).toEqual(local.triggers.crons);
   });
 
+  it("consumes its queues exactly as the local Worker does (batch sizes, concurrency, retries, dead letters)", () => {
+    const byQueue = (config: ReturnType<typeof read>) =>
+      [...(config.queues.consumers ?? [])].sort((a, b) => a.queue.localeCompare(b.queue));
+    expect(byQueue(production)).toEqual(byQueue(local));
+  });
+
   it("serves the API on the web UI's host, so the SameSite=Strict refresh cookie is first-party", () => {
     const origin = new URL((production.vars as Record<string, string>).WEB_ORIGINS?.split(",")[0] ?? "");
     const routes = (production.routes ?? []).map((route) => (typeof route === "string" ? route : route.pattern));
