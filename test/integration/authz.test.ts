@@ -206,7 +206,9 @@ describe("the authorisation kit over every protected route", () => {
       h.json("POST", { query: victimDocumentText, k: 5 }, h.bearer(searcher.tokens.access_token)),
     );
     expect(await theirSearch.json()).toMatchObject({ results: [] });
-  });
+    // Every protected operation is tried with every bad credential and as another user, one after another:
+    // the time grows with the API, past the 20 s default that was sized for a smaller one.
+  }, 90_000);
 
   it("answers another user's key id with 404, exactly as an id that does not exist", async () => {
     const owner = await h.signUp();
