@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { createHarness, type Harness, readProblem } from "../helpers/harness.js";
+import { createHarness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
 import { makeTextPdf, utf8 } from "../helpers/test-files.js";
 
