@@ -1,3 +1,4 @@
+import Papa from "papaparse";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createHarness, readProblem } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
@@ -222,8 +223,17 @@ describe("research with Firecrawl configured", () => {
     const exported = await w.h.request(`/api/v1/research/sessions/${done.id}/export?format=json`, {
       headers: w.h.bearer(w.token),
     });
-    const json = (await exported.json()) as { sources: Source[] };
+    const json = (await exported.json()) as { source_kind: string; sources: Source[] };
+    expect(json.source_kind).toBe("both");
     expect(json.sources.map((source) => source.kind)).toEqual(["document", "web"]);
+    const csv = await w.h.request(`/api/v1/research/sessions/${done.id}/export?format=csv`, {
+      headers: w.h.bearer(w.token),
+    });
+    const rows = Papa.parse<Record<string, string>>(await csv.text(), { header: true, skipEmptyLines: true }).data;
+    expect(rows.map((row) => [row.kind, row.document_id, row.page])).toEqual([
+      ["document", docs.lease, "2"],
+      ["web", "", ""],
+    ]);
   });
 
   it("answers 404 for another user's document_ids, and 400 for document_ids with web research", async () => {

@@ -229,7 +229,8 @@ describe("a standard research session", () => {
     const csv = await exported("csv");
     expect(csv.headers.get("content-type")).toContain("text/csv");
     const parsed = Papa.parse<Record<string, string>>(await csv.text(), { header: true, skipEmptyLines: true });
-    expect(parsed.meta.fields).toEqual(["n", "url", "title", "quote", "accessed_at"]);
+    expect(parsed.meta.fields).toEqual(["n", "kind", "url", "title", "quote", "accessed_at", "document_id", "page"]);
+    expect(parsed.data.map((row) => row.kind)).toEqual(["web", "web", "web"]);
     expect(parsed.data.map((row) => row.url)).toEqual(done.sources.map((source) => source.url));
     expect(parsed.data[0]?.quote).toBe(done.sources[0]?.quote);
 
