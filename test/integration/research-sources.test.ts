@@ -173,6 +173,12 @@ describe("research with Firecrawl configured", () => {
     expect(done.report).toContain(`lease.pdf, page 2 (document ${docs.lease})`);
     expect(done.usage).toMatchObject({ searches: 0, scrapes: 0 });
     expect((await firecrawlRequests()).length).toBe(before);
+    // The plan was asked for as research over the user's documents, not the web.
+    const calls = (await w.fakes.groqCalls()) as Array<{ body?: { messages?: Array<{ content: string }> } }>;
+    const plans = calls
+      .flatMap((call) => call.body?.messages?.[0]?.content ?? [])
+      .filter((system) => system.startsWith("You plan research"));
+    expect(plans.at(-1)).toContain("You plan research over the user's own documents.");
   });
 
   it("keeps to document_ids, and drops a citation whose quote is not on the cited page", async () => {
