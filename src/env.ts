@@ -119,6 +119,7 @@ export const EnvSchema = z
     FETCH_DNS_RESOLVER_URL: z.url().default("https://cloudflare-dns.com/dns-query"),
     FIRECRAWL_API_KEY: optionalSecret,
     FIRECRAWL_API_URL: z.url().default("https://api.firecrawl.dev"),
+    SEARXNG_URL: z.url().optional(),
     MCP_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(25),
     FILES: binding<R2Bucket>("FILES", (v) => "head" in v && "put" in v),
     CONVERSATION_ROOM: binding<DurableObjectNamespace>("CONVERSATION_ROOM", (v) => "idFromName" in v),

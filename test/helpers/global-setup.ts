@@ -18,6 +18,7 @@ import { startFakeBedrock } from "./fake-bedrock.mjs";
 import { startFakeDns } from "./fake-dns.mjs";
 import { startFakeFirecrawl } from "./fake-firecrawl.mjs";
 import { startFakeOpenAi } from "./fake-openai.mjs";
+import { startFakeSearxng } from "./fake-searxng.mjs";
 import { startFakeSes } from "./fake-ses.mjs";
 import { startFakeSites } from "./fake-sites.mjs";
 import { startFakeTextract } from "./fake-textract.mjs";
@@ -35,6 +36,7 @@ declare module "vitest" {
     fakeTextractUrl: string;
     fakeUpstashVectorUrl: string;
     fakeFirecrawlUrl: string;
+    fakeSearxngUrl: string;
     fakeDnsUrl: string;
     fakeSitesUrl: string;
     fakeSitesAltUrl: string;
@@ -134,6 +136,8 @@ export default async function setup(project: TestProject) {
   project.provide("fakeUpstashVectorUrl", fakeUpstashVector.url);
   const fakeFirecrawl = await startFakeFirecrawl();
   project.provide("fakeFirecrawlUrl", fakeFirecrawl.url);
+  const fakeSearxng = await startFakeSearxng();
+  project.provide("fakeSearxngUrl", fakeSearxng.url);
   const fakeDns = await startFakeDns();
   project.provide("fakeDnsUrl", fakeDns.url);
   // Two origins of the same sites (see fake-sites.mjs): the second stands for a target kept out of FETCH_ALLOW_HOSTS.
@@ -158,6 +162,7 @@ export default async function setup(project: TestProject) {
     await fakeTextract.close();
     await fakeUpstashVector.close();
     await fakeFirecrawl.close();
+    await fakeSearxng.close();
     await fakeDns.close();
     await fakeSites.close();
     for (const pending of spares.values()) {

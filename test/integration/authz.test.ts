@@ -131,12 +131,13 @@ describe("the authorisation kit over every protected route", () => {
       {
         name: "another user's token",
         headers: h.bearer(intruder.tokens.access_token),
-        // A search naming documents (the example's id is nobody's) answers 404 like any id not theirs; an
-        // upload (the example body, stored as the intruder's own text file) is 202.
+        // A search or a research session naming documents (the example's id is nobody's) answers 404 like
+        // any id not theirs; an upload (the example body, stored as the intruder's own text file) is 202.
         expect: (op) =>
           op.path.includes("{")
             ? [404]
-            : op.path.endsWith("/documents/search")
+            : op.path.endsWith("/documents/search") ||
+                (op.method.toLowerCase() === "post" && op.path === "/api/v1/research/sessions")
               ? [404]
               : // The example body names a url, a document and text at once, which detection refuses.
                 op.path.endsWith("/schema/detect")
@@ -206,6 +207,24 @@ describe("the authorisation kit over every protected route", () => {
       h.json("POST", { query: victimDocumentText, k: 5 }, h.bearer(searcher.tokens.access_token)),
     );
     expect(await theirSearch.json()).toMatchObject({ results: [] });
+    // Nor can research read it: the victim's document id answers 404, exactly as an id that does not exist.
+    const research = (ids: string[]) =>
+      h.request(
+        "/api/v1/research/sessions",
+        h.json(
+          "POST",
+          { query: "What does it say?", sources: "documents", document_ids: ids },
+          h.bearer(searcher.tokens.access_token),
+        ),
+      );
+    const theirs = await research([victimDocument.id]);
+    const missing = await research(["doc_00000000000000000000000000"]);
+    expect([theirs.status, missing.status]).toEqual([404, 404]);
+    const [a, b] = [
+      (await theirs.json()) as Record<string, unknown>,
+      (await missing.json()) as Record<string, unknown>,
+    ];
+    expect([a.code, a.title]).toEqual([b.code, b.title]);
     // Every protected operation is tried with every bad credential and as another user, one after another:
     // the time grows with the API, past the 20 s default that was sized for a smaller one.
   }, 90_000);

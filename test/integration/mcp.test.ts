@@ -227,7 +227,7 @@ describe("connecting and listing", () => {
       examples: [5],
     });
     const research = tools.find((tool) => tool.name === "start_research");
-    expect(Object.keys(research?.inputSchema.properties ?? {})).toEqual(["query", "depth"]);
+    expect(Object.keys(research?.inputSchema.properties ?? {})).toEqual(["query", "depth", "sources", "document_ids"]);
     expect(research?.outputSchema?.properties).toHaveProperty("resource_uri");
     expect(tools.find((tool) => tool.name === "get_research")?.annotations).toMatchObject({ readOnlyHint: true });
     const { resourceTemplates } = await client.listResourceTemplates();

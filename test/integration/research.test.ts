@@ -229,7 +229,8 @@ describe("a standard research session", () => {
     const csv = await exported("csv");
     expect(csv.headers.get("content-type")).toContain("text/csv");
     const parsed = Papa.parse<Record<string, string>>(await csv.text(), { header: true, skipEmptyLines: true });
-    expect(parsed.meta.fields).toEqual(["n", "url", "title", "quote", "accessed_at"]);
+    expect(parsed.meta.fields).toEqual(["n", "kind", "url", "title", "quote", "accessed_at", "document_id", "page"]);
+    expect(parsed.data.map((row) => row.kind)).toEqual(["web", "web", "web"]);
     expect(parsed.data.map((row) => row.url)).toEqual(done.sources.map((source) => source.url));
     expect(parsed.data[0]?.quote).toBe(done.sources[0]?.quote);
 
@@ -425,7 +426,7 @@ describe("what the checks and the pipeline's checkpoints guard", () => {
     expect(estimate.seconds).toEqual(expect.any(Number));
   });
 
-  it("deletes a finished session, refuses to delete a running one, and needs Firecrawl to start", async () => {
+  it("deletes a finished session, refuses to delete a running one, and needs a search provider to start web research", async () => {
     await script(plan, section1, section2, section3, summary);
     const created = await start(standard("Boiling point of water in the mountains", { depth: "standard" }));
     const early = await h.request(`/api/v1/research/sessions/${created.id}`, {
@@ -442,7 +443,7 @@ describe("what the checks and the pipeline's checkpoints guard", () => {
     expect((await h.request(`/api/v1/research/sessions/${created.id}`, { headers: h.bearer(token) })).status).toBe(404);
     const without = await h.request(
       "/api/v1/research/sessions",
-      h.json("POST", { query: "anything at all" }, h.bearer(token)),
+      h.json("POST", { query: "anything at all", sources: "web" }, h.bearer(token)),
       { FIRECRAWL_API_KEY: undefined },
     );
     expect((await readProblem(without)).body).toMatchObject({ status: 503, code: "SEARCH_NOT_CONFIGURED" });

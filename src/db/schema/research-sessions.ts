@@ -18,13 +18,26 @@ export const researchDepths = ["quick", "standard", "deep"] as const;
 /** One of `researchDepths`. */
 export type ResearchDepth = (typeof researchDepths)[number];
 
-/** A source a research summary cites: `n` is its citation number in the summary, `accessed_at` an ISO time. */
+/** Where a session looks: the web, the owner's documents, or both. */
+export const researchSourceKinds = ["web", "documents", "both"] as const;
+
+/** One of `researchSourceKinds`. */
+export type ResearchSourceKind = (typeof researchSourceKinds)[number];
+
+/**
+ * A source a research summary cites: `n` is its citation number in the summary, `accessed_at` an ISO time.
+ * A `document` source is one page of one of the owner's documents: its `url` is `document:{id}#page={n}`.
+ */
 export type ResearchSource = {
   n: number;
+  kind: "web" | "document";
   url: string;
   title: string;
   quote: string;
   accessed_at: string;
+  document_id?: string;
+  filename?: string;
+  page?: number;
 };
 
 /** A source found but not read, and why. */
@@ -118,6 +131,10 @@ export const researchSessions = pgTable(
     maxSources: integer("max_sources").notNull().default(10),
     includeDomains: jsonb("include_domains").$type<string[]>().notNull().default([]),
     excludeDomains: jsonb("exclude_domains").$type<string[]>().notNull().default([]),
+    /** Where the session looks: `web`, `documents` or `both`. */
+    sourceKind: varchar("source_kind", { length: 10, enum: researchSourceKinds }).notNull().default("web"),
+    /** The documents it may read (`documents`/`both`); null: all the owner's ready documents. */
+    documentIds: jsonb("document_ids").$type<string[]>(),
     webhookUrl: text("webhook_url"),
     /** sha-256 of the owner, the normalised query and its options: the `cache:research:{hash}` key. */
     queryHash: varchar("query_hash", { length: 64 }),
@@ -145,6 +162,7 @@ export const researchSessions = pgTable(
     index("idx_research_sessions_hash").on(t.userId, t.queryHash),
     oneOf("research_sessions_status_check", t.status, researchStatuses),
     oneOf("research_sessions_depth_check", t.depth, researchDepths),
+    oneOf("research_sessions_source_kind_check", t.sourceKind, researchSourceKinds),
   ],
 );
 

@@ -27,6 +27,8 @@ export const queryHash = (input: {
   maxSources: number;
   includeDomains: string[];
   excludeDomains: string[];
+  sourceKind: string;
+  documentIds: string[] | null;
 }) =>
   sha256Hex(
     new TextEncoder().encode(
@@ -37,6 +39,8 @@ export const queryHash = (input: {
         input.maxSources,
         [...input.includeDomains].sort(),
         [...input.excludeDomains].sort(),
+        // Web-only hashes stay as they were, so reports cached before document research still answer.
+        ...(input.sourceKind === "web" ? [] : [input.sourceKind, input.documentIds]),
       ]),
     ),
   );

@@ -15,10 +15,13 @@ const DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingm
 
 const SOURCE_COLUMNS = [
   { name: "n", type: "integer" },
-  { name: "url", type: "url" },
+  { name: "kind", type: "string" },
+  { name: "url", type: "string" },
   { name: "title", type: "string" },
   { name: "quote", type: "string" },
   { name: "accessed_at", type: "datetime" },
+  { name: "document_id", type: "string" },
+  { name: "page", type: "integer" },
 ];
 
 const bytesStream = (bytes: Uint8Array) =>
@@ -35,12 +38,16 @@ const completed = (session: ResearchSession) => {
       extensions: { status: session.status },
     });
   }
-  return { report: session.report, sources: session.sources ?? [] };
+  // Sources listed before document research existed are all web pages.
+  return {
+    report: session.report,
+    sources: (session.sources ?? []).map((source) => ({ ...source, kind: source.kind ?? "web" })),
+  };
 };
 
 /**
  * A completed session as a file: the report as Markdown or DOCX, the whole result as JSON, or its sources
- * (n, url, title, quote, accessed_at) as CSV or XLSX through the extraction export writers.
+ * (n, kind, url, title, quote, accessed_at, and for a document's page document_id and page) as CSV or XLSX through the extraction export writers.
  * @example
  * const file = await exportSession({ ctx, id, format: "docx" });
  * return new Response(file.stream, { headers: { "content-type": file.contentType } });
@@ -66,6 +73,7 @@ export const exportSession = async ({
         id: session.id,
         query: session.query,
         depth: session.depth,
+        source_kind: session.sourceKind,
         summary: session.summary,
         report,
         sources,
@@ -91,7 +99,11 @@ export const exportSession = async ({
     case "xlsx": {
       const exported = exportRows(format, {
         columns: SOURCE_COLUMNS,
-        rows: sources.map((source) => ({ values: { ...source }, valid: true, errors: [] })),
+        rows: sources.map((source) => ({
+          values: { document_id: null, page: null, ...source },
+          valid: true,
+          errors: [],
+        })),
       });
       return { stream: exported.stream, contentType: exported.contentType, filename };
     }

@@ -84,13 +84,24 @@ const PlanAnswer = z.object({ sub_questions: z.array(z.string().trim().min(3).ma
  */
 export const planQuestions = async (
   ctx: ServiceContext,
-  input: { query: string; count: number; spent: (spend: CallSpend) => Promise<void> },
+  input: {
+    query: string;
+    count: number;
+    /** What the sub-questions are searched in. */
+    searching?: "web" | "documents" | "both";
+    spent: (spend: CallSpend) => Promise<void>;
+  },
 ) => {
+  const where = {
+    web: "the web",
+    documents: "the user's own documents",
+    both: "the web and the user's own documents",
+  }[input.searching ?? "web"];
   const answer = await askJson(ctx, {
     what: "research plan",
     name: "research_plan",
     system: [
-      "You plan web research. Split the research question into distinct sub-questions that together answer it, each answerable by searching the web, each short and specific.",
+      `You plan research over ${where}. Split the research question into distinct sub-questions that together answer it, each answerable by searching ${where}, each short and specific.`,
       untrustedDataRule("research_question"),
       `Answer with one JSON object and nothing else: {"sub_questions": ["…", …]} with exactly ${input.count} sub-questions.`,
     ].join("\n\n"),

@@ -8,7 +8,10 @@ type Cited = { text: string; cited: Array<{ url: string; quote: string }> };
  * The report's parts renumbered together: sources numbered `[1]`, `[2]`, … in order of first citation across
  * the summary and then the sections, each with the first quote it was cited for.
  */
-export const numberSources = (parts: Cited[], details: (url: string) => { title: string; accessed_at: string }) => {
+export const numberSources = (
+  parts: Cited[],
+  details: (url: string) => Omit<ResearchSource, "n" | "url" | "quote">,
+) => {
   const numbers = new Map<string, number>();
   const sources: ResearchSource[] = [];
   const texts = parts.map((part) =>
@@ -71,8 +74,11 @@ export const reportMarkdown = (input: {
   if (input.sources.length === 0) lines.push("_No source is cited._");
   for (const source of input.sources) {
     const quote = source.quote.replace(/\s+/g, " ");
+    // A document's page has no address a reader's browser opens: it is named, with its document id.
     lines.push(
-      `${source.n}. [${escapeMarkdownLink(source.title || source.url)}](${source.url}), accessed ${source.accessed_at.slice(0, 10)}: “${quote}”`,
+      source.kind === "document"
+        ? `${source.n}. ${escapeMarkdownLink(source.title)} (document ${source.document_id}): “${quote}”`
+        : `${source.n}. [${escapeMarkdownLink(source.title || source.url)}](${source.url}), accessed ${source.accessed_at.slice(0, 10)}: “${quote}”`,
     );
   }
   if (input.skipped.length > 0) {

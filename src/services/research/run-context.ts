@@ -1,13 +1,13 @@
 import type { ResearchProgress, ResearchSession, ResearchState, ResearchUsage } from "../../db/schema/index.js";
 import { userPrefix } from "../../integrations/files.js";
-import { type FirecrawlClient, firecrawlFromEnv } from "../../integrations/firecrawl.js";
-import { ApiError } from "../../lib/errors.js";
+import { firecrawlFromEnv } from "../../integrations/firecrawl.js";
 import type { ServiceContext } from "../context.js";
 import { heldBy, keepHold, RESEARCH_JOBS } from "../jobs/lease.js";
 import type { SliceBudget } from "../jobs/slice.js";
 import { DEPTHS } from "./depth.js";
 import { appendEvent, type ResearchEventType } from "./events.js";
 import type { CallSpend } from "./model.js";
+import { requireWebSearch } from "./web-search.js";
 
 /** The R2 prefix of one session's intermediate data. */
 export const sessionPrefix = (userId: string, sessionId: string) => `${userPrefix(userId)}research/${sessionId}/`;
@@ -114,13 +114,10 @@ export const createRunContext = (ctx: ServiceContext, session: ResearchSession, 
       progress.sources_read = reads.filter((read) => read.status === "read").length;
       progress.sources_skipped = reads.filter((read) => read.status === "skipped").length;
     },
-    firecrawl: (): FirecrawlClient => {
-      const client = firecrawlFromEnv(ctx.env);
-      if (!client) {
-        throw new ApiError("SEARCH_NOT_CONFIGURED", "Research searches the web with Firecrawl: set FIRECRAWL_API_KEY.");
-      }
-      return client;
-    },
+    /** The configured web search (Firecrawl or SearXNG); a 503 `SEARCH_NOT_CONFIGURED` without one. */
+    webSearch: () => requireWebSearch(ctx.env),
+    /** Firecrawl for reading web pages, when configured; else pages are read with the safe reader. */
+    firecrawl: () => firecrawlFromEnv(ctx.env),
     /** A read source's text: this slice's copy, or the one an earlier slice stored in R2 ("" if not read). */
     sourceText: async (url: string) => {
       const known = texts.get(url);

@@ -3,10 +3,10 @@ import {
   type ResearchBudget,
   type ResearchDepth,
   type ResearchSession,
+  type ResearchSourceKind,
   type ResearchStatus,
   researchSessions,
 } from "../../db/schema/index.js";
-import { firecrawlFromEnv } from "../../integrations/firecrawl.js";
 import { createVectorStore } from "../../integrations/vector-store.js";
 import { ApiError } from "../../lib/errors.js";
 import { isId } from "../../lib/ids.js";
@@ -15,6 +15,7 @@ import { configuredProviders } from "../../llm/providers/index.js";
 import { resolveCandidates } from "../../llm/router.js";
 import { requireUser, type ServiceContext } from "../context.js";
 import { cursorPage } from "../cursor-page.js";
+import { requireDocumentIds } from "../documents/documents.js";
 import { ensureJobEndpoint } from "../webhooks/endpoints.js";
 import { recordEvent, sendFirstAttempts } from "../webhooks/events.js";
 import { researchEventData } from "../webhooks/payloads.js";
@@ -23,6 +24,7 @@ import { budgetFor, DEPTHS } from "./depth.js";
 import { appendEvent } from "./events.js";
 import { sessionPrefix } from "./run-session.js";
 import { researchNamespace } from "./source-index.js";
+import { requireWebSearch, webSearchFromEnv } from "./web-search.js";
 
 // The same answer for an id that is malformed, unknown or someone else's, so ids reveal nothing.
 const notFound = (id: string) => new ApiError("NOT_FOUND", `No research session ${id}.`);
@@ -36,6 +38,8 @@ export const publicSession = (session: ResearchSession) => ({
   max_sources: session.maxSources,
   include_domains: session.includeDomains,
   exclude_domains: session.excludeDomains,
+  source_kind: session.sourceKind,
+  document_ids: session.documentIds,
   webhook_url: session.webhookUrl,
   progress: {
     ...(session.progress ?? {
@@ -52,7 +56,8 @@ export const publicSession = (session: ResearchSession) => ({
   sub_questions: session.state?.plan?.sub_questions ?? [],
   summary: session.summary,
   report: session.report,
-  sources: session.sources ?? [],
+  // Sources listed before document research existed are all web pages.
+  sources: (session.sources ?? []).map((source) => ({ ...source, kind: source.kind ?? "web" })),
   skipped_sources: session.skippedSources,
   citation_check: session.citationCheck ?? null,
   budget: session.budget ?? DEPTHS[session.depth].budget,
@@ -80,17 +85,36 @@ export type CreateSessionInput = {
   webhook_url?: string | undefined;
   budget?: Partial<ResearchBudget> | undefined;
   fresh: boolean;
+  sources?: ResearchSourceKind | undefined;
+  document_ids?: string[] | undefined;
 };
 
-/** Research needs a model and a web search; without either it is a 503 naming what to set, before anything is stored. */
-const assertConfigured = (ctx: ServiceContext) => {
+/** Where a session looks when it does not say: the web when a search provider is configured, else the documents. */
+export const defaultSourceKind = (ctx: ServiceContext): ResearchSourceKind =>
+  webSearchFromEnv(ctx.env) ? "web" : "documents";
+
+/**
+ * Research needs a model, and web research a search provider; without either it is a 503 naming what to set,
+ * before anything is stored. Research over documents needs no search provider.
+ */
+const assertConfigured = (ctx: ServiceContext, kind: ResearchSourceKind) => {
   resolveCandidates(configuredProviders(ctx.env), "auto");
-  if (!firecrawlFromEnv(ctx.env)) {
-    throw new ApiError(
-      "SEARCH_NOT_CONFIGURED",
-      "Research searches the web with Firecrawl: set FIRECRAWL_API_KEY (and FIRECRAWL_API_URL for a self-hosted Firecrawl).",
-    );
+  if (kind !== "documents") requireWebSearch(ctx.env);
+};
+
+/**
+ * The documents a session may read: `document_ids` when given (each must be the caller's, else 404 as any id
+ * of another user's is), or null for all the caller's ready documents. Ids with `sources: "web"` are a 400.
+ */
+const sessionDocumentIds = async (ctx: ServiceContext, kind: ResearchSourceKind, ids: string[] | undefined) => {
+  if (!ids) return null;
+  if (kind === "web") {
+    const message = 'only with sources "documents" or "both"; web research reads no documents';
+    throw new ApiError("VALIDATION_FAILED", `body.document_ids: ${message}.`, {
+      extensions: { errors: [{ path: "body.document_ids", message }] },
+    });
   }
+  return [...(await requireDocumentIds({ ctx, ids }))].sort();
 };
 
 /** Puts a session's run on the `research` queue; if the queue refuses, the session fails (retryable) and says why. */
@@ -122,7 +146,9 @@ const enqueue = async (ctx: ServiceContext, sessionId: string) => {
  */
 export const createSession = async ({ ctx, input }: { ctx: ServiceContext; input: CreateSessionInput }) => {
   const userId = requireUser(ctx);
-  assertConfigured(ctx);
+  const sourceKind = input.sources ?? defaultSourceKind(ctx);
+  assertConfigured(ctx, sourceKind);
+  const documentIds = await sessionDocumentIds(ctx, sourceKind, input.document_ids);
   // The session's own webhook URL is an endpoint of the account (checked as every endpoint is), made if new.
   const hook = input.webhook_url
     ? await ensureJobEndpoint(ctx, { url: input.webhook_url, field: "body.webhook_url" })
@@ -136,8 +162,12 @@ export const createSession = async ({ ctx, input }: { ctx: ServiceContext; input
     maxSources,
     includeDomains: input.include_domains,
     excludeDomains: input.exclude_domains,
+    sourceKind,
+    documentIds,
   });
   const base = {
+    sourceKind,
+    documentIds,
     userId,
     query: input.query,
     depth: input.depth,
@@ -346,9 +376,13 @@ export const estimateSession = ({
     depth: ResearchDepth;
     max_sources?: number | undefined;
     budget?: Partial<ResearchBudget> | undefined;
+    sources?: ResearchSourceKind | undefined;
   };
 }) => {
   requireUser(ctx);
+  const kind = input.sources ?? defaultSourceKind(ctx);
+  // Pages of documents are searched and read from Postgres: no web search, no scrape.
+  const webSearches = kind === "documents" ? 0 : DEPTHS[input.depth].subQuestions;
   const depth = DEPTHS[input.depth];
   const questions = depth.subQuestions;
   const sources = input.max_sources ?? depth.defaultSources;
@@ -372,9 +406,12 @@ export const estimateSession = ({
     // No provider configured: the estimate still says what the work is, at no known price.
   }
   const modelCalls = 1 + questions + 1;
-  const seconds = modelCalls * SECONDS.modelCall + questions * SECONDS.search + Math.ceil(sources / 3) * SECONDS.scrape;
+  const scrapes = kind === "documents" ? 0 : sources;
+  const seconds =
+    modelCalls * SECONDS.modelCall + webSearches * SECONDS.search + Math.ceil(scrapes / 3) * SECONDS.scrape;
   return {
     depth: input.depth,
+    sources: kind,
     sub_questions: questions,
     max_sources: sources,
     model_calls: modelCalls,
@@ -384,8 +421,8 @@ export const estimateSession = ({
     cost_usd: Number(cost.toFixed(6)),
     model,
     seconds,
-    searches: questions,
-    scrapes: sources,
+    searches: webSearches,
+    scrapes,
     budget: budgetFor(input.depth, input.budget),
   };
 };

@@ -5156,7 +5156,7 @@ export interface paths {
         put?: never;
         /**
          * Start a research session
-         * @description Queues web research on the question: it is split into sub-questions, each searched (within `include_domains`, away from `exclude_domains`), the sources read and ranked, and a report written whose every `[n]` is checked by code to point at a read source whose quote occurs in it. Answers 202 with the session; follow it at `GET /research/sessions/{id}` or its `/events`. The same question by you within 24 h answers the earlier report (200, `cached_from`) unless `fresh`. 503 `SEARCH_NOT_CONFIGURED` without Firecrawl, `NO_PROVIDER_CONFIGURED` without a model. A `webhook_url` receives the session's `research.completed` or `research.failed` event, signed (Standard Webhooks); a URL new to the account becomes one of its endpoints, and its secret is in `webhook.secret` this once. API keys need the `research` scope.
+         * @description Queues research on the question: it is split into sub-questions, each searched on the web (within `include_domains`, away from `exclude_domains`; Firecrawl or SearXNG), in your documents (their hybrid search), or both, as `sources` says, the sources read and ranked, and a report written whose every `[n]` is checked by code to point at a read source whose quote occurs in it. Answers 202 with the session; follow it at `GET /research/sessions/{id}` or its `/events`. The same question by you within 24 h answers the earlier report (200, `cached_from`) unless `fresh`. 503 `SEARCH_NOT_CONFIGURED` for `web` or `both` without a search provider (neither `FIRECRAWL_API_KEY` nor `SEARXNG_URL`; `documents` needs none), `NO_PROVIDER_CONFIGURED` without a model. A `webhook_url` receives the session's `research.completed` or `research.failed` event, signed (Standard Webhooks); a URL new to the account becomes one of its endpoints, and its secret is in `webhook.secret` this once. API keys need the `research` scope.
          */
         post: {
             parameters: {
@@ -8819,6 +8819,12 @@ export interface components {
              */
             depth: "quick" | "standard" | "deep";
             /**
+             * @description Where the session would look.
+             * @example web
+             * @enum {string}
+             */
+            sources: "web" | "documents" | "both";
+            /**
              * @description Sub-questions it plans.
              * @example 3
              */
@@ -8875,12 +8881,12 @@ export interface components {
              */
             seconds: number;
             /**
-             * @description Web searches expected.
+             * @description Web searches expected (none for `documents`).
              * @example 3
              */
             searches: number;
             /**
-             * @description Pages read at most.
+             * @description Web pages read at most (none for `documents`).
              * @example 10
              */
             scrapes: number;
@@ -8944,6 +8950,12 @@ export interface components {
                  */
                 max_seconds?: number;
             };
+            /**
+             * @description Where to look: `web` (the configured search provider, Firecrawl or SearXNG), `documents` (your own ready documents, searched with their hybrid search; needs no search provider) or `both` (one numbered source list of pages and document pages). Default: `web` when a search provider is configured, else `documents`.
+             * @example documents
+             * @enum {string}
+             */
+            sources?: "web" | "documents" | "both";
         };
         CreatedResearchSession: components["schemas"]["ResearchSession"] & {
             webhook: components["schemas"]["JobWebhook"];
@@ -8998,18 +9010,24 @@ export interface components {
              */
             n: number;
             /**
-             * @description The page.
-             * @example https://example.com/boiling
+             * @description `web`: a web page. `document`: one page of one of your documents.
+             * @example document
+             * @enum {string}
+             */
+            kind: "web" | "document";
+            /**
+             * @description The web page's URL, or for a document's page `document:{document_id}#page={page}`.
+             * @example document:doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z#page=2
              */
             url: string;
             /**
-             * @description The page's title.
-             * @example Boiling point
+             * @description The page's title, or for a document `{filename}, page {page}`.
+             * @example contract.pdf, page 2
              */
             title: string;
             /**
-             * @description Words of the page that support the claims citing it (checked to occur in it).
-             * @example Water boils at 100 °C at sea level.
+             * @description Words of the page that support the claims citing it (checked by code to occur in it: the web page's text as read, or the document page's stored text, `GET /documents/{id}/text`).
+             * @example Either party may end this agreement with 30 days' notice.
              */
             quote: string;
             /**
@@ -9017,6 +9035,21 @@ export interface components {
              * @example 2026-11-25T10:30:00.000Z
              */
             accessed_at: string;
+            /**
+             * @description A document source's document.
+             * @example doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z
+             */
+            document_id?: string;
+            /**
+             * @description A document source's file name.
+             * @example contract.pdf
+             */
+            filename?: string;
+            /**
+             * @description A document source's page (from 1).
+             * @example 2
+             */
+            page?: number;
         };
         /**
          * @description What it spent so far.
@@ -9092,6 +9125,17 @@ export interface components {
              * @example []
              */
             exclude_domains: string[];
+            /**
+             * @description Where it looks (the `sources` it was started with): `web`, `documents` or `both`.
+             * @example web
+             * @enum {string}
+             */
+            source_kind: "web" | "documents" | "both";
+            /**
+             * @description The documents it may read; null: all your ready documents (or none, for `web`).
+             * @example null
+             */
+            document_ids: string[] | null;
             /**
              * @description Called when it ends.
              * @example null
@@ -9296,6 +9340,19 @@ export interface components {
              * @example false
              */
             fresh: boolean;
+            /**
+             * @description Where to look: `web` (the configured search provider, Firecrawl or SearXNG), `documents` (your own ready documents, searched with their hybrid search; needs no search provider) or `both` (one numbered source list of pages and document pages). Default: `web` when a search provider is configured, else `documents`.
+             * @example documents
+             * @enum {string}
+             */
+            sources?: "web" | "documents" | "both";
+            /**
+             * @description With `documents` or `both`: only these documents (each must be yours, else 404 `NOT_FOUND`; with `web`, 400). Omitted: all your ready documents.
+             * @example [
+             *       "doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z"
+             *     ]
+             */
+            document_ids?: string[];
         };
         ResearchSessionPage: {
             /**

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { researchDepths, researchStatuses } from "../../../db/schema/index.js";
+import { researchDepths, researchSourceKinds, researchStatuses } from "../../../db/schema/index.js";
 import { researchExportFormats } from "../../../services/research/export.js";
 import { NextCursorSchema, PageQuerySchema } from "../../pagination.js";
 
@@ -24,6 +24,11 @@ export const BudgetSchema = z
     max_seconds: z.number().int().min(1).openapi({ description: "Seconds it may run.", example: 600 }),
   })
   .openapi("ResearchBudget");
+
+const SourceKindSchema = z.enum(researchSourceKinds).openapi({
+  description: "Where a session looks: `web`, `documents` or `both`.",
+  example: "both",
+});
 
 export const CreateSessionBodySchema = z
   .object({
@@ -60,6 +65,21 @@ export const CreateSessionBodySchema = z
       description: "Run again even if the same question was answered in the last 24 h.",
       example: false,
     }),
+    sources: SourceKindSchema.optional().openapi({
+      description:
+        "Where to look: `web` (the configured search provider, Firecrawl or SearXNG), `documents` (your own ready documents, searched with their hybrid search; needs no search provider) or `both` (one numbered source list of pages and document pages). Default: `web` when a search provider is configured, else `documents`.",
+      example: "documents",
+    }),
+    document_ids: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({
+        description:
+          "With `documents` or `both`: only these documents (each must be yours, else 404 `NOT_FOUND`; with `web`, 400). Omitted: all your ready documents.",
+        example: ["doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z"],
+      }),
   })
   .openapi("CreateResearchSession");
 
@@ -69,12 +89,14 @@ export const EstimateBodySchema = z
     depth: CreateSessionBodySchema.shape.depth,
     max_sources: CreateSessionBodySchema.shape.max_sources,
     budget: CreateSessionBodySchema.shape.budget,
+    sources: CreateSessionBodySchema.shape.sources,
   })
   .openapi("EstimateResearchSession");
 
 export const EstimateSchema = z
   .object({
     depth: z.enum(researchDepths).openapi({ description: "The depth estimated.", example: "standard" }),
+    sources: SourceKindSchema.openapi({ description: "Where the session would look.", example: "web" }),
     sub_questions: z.number().int().openapi({ description: "Sub-questions it plans.", example: 3 }),
     max_sources: z.number().int().openapi({ description: "Sources it reads at most.", example: 10 }),
     model_calls: z.number().int().openapi({ description: "Model calls expected (repairs aside).", example: 5 }),
@@ -90,8 +112,8 @@ export const EstimateSchema = z
       .nullable()
       .openapi({ description: "The model priced; null when no provider is configured.", example: null }),
     seconds: z.number().int().openapi({ description: "Expected wall time.", example: 44 }),
-    searches: z.number().int().openapi({ description: "Web searches expected.", example: 3 }),
-    scrapes: z.number().int().openapi({ description: "Pages read at most.", example: 10 }),
+    searches: z.number().int().openapi({ description: "Web searches expected (none for `documents`).", example: 3 }),
+    scrapes: z.number().int().openapi({ description: "Web pages read at most (none for `documents`).", example: 10 }),
     budget: BudgetSchema,
   })
   .openapi("ResearchEstimate");
@@ -99,13 +121,30 @@ export const EstimateSchema = z
 const SourceSchema = z
   .object({
     n: z.number().int().openapi({ description: "Its citation number in the report.", example: 1 }),
-    url: z.string().openapi({ description: "The page.", example: "https://example.com/boiling" }),
-    title: z.string().openapi({ description: "The page's title.", example: "Boiling point" }),
+    kind: z.enum(["web", "document"]).openapi({
+      description: "`web`: a web page. `document`: one page of one of your documents.",
+      example: "document",
+    }),
+    url: z.string().openapi({
+      description: "The web page's URL, or for a document's page `document:{document_id}#page={page}`.",
+      example: "document:doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z#page=2",
+    }),
+    title: z.string().openapi({
+      description: "The page's title, or for a document `{filename}, page {page}`.",
+      example: "contract.pdf, page 2",
+    }),
     quote: z.string().openapi({
-      description: "Words of the page that support the claims citing it (checked to occur in it).",
-      example: "Water boils at 100 °C at sea level.",
+      description:
+        "Words of the page that support the claims citing it (checked by code to occur in it: the web page's text as read, or the document page's stored text, `GET /documents/{id}/text`).",
+      example: "Either party may end this agreement with 30 days' notice.",
     }),
     accessed_at: z.string().openapi({ description: "When it was read.", example: "2026-11-25T10:30:00.000Z" }),
+    document_id: z
+      .string()
+      .optional()
+      .openapi({ description: "A document source's document.", example: "doc_01JD8Z6N3Q4R5S6T7V8W9X0Y1Z" }),
+    filename: z.string().optional().openapi({ description: "A document source's file name.", example: "contract.pdf" }),
+    page: z.number().int().optional().openapi({ description: "A document source's page (from 1).", example: 2 }),
   })
   .openapi("ResearchSource");
 
@@ -154,6 +193,14 @@ export const SessionSchema = z
     max_sources: z.number().int().openapi({ description: "Sources read at most.", example: 10 }),
     include_domains: z.array(z.string()).openapi({ description: "Hosts sources must be on.", example: [] }),
     exclude_domains: z.array(z.string()).openapi({ description: "Hosts sources must not be on.", example: [] }),
+    source_kind: SourceKindSchema.openapi({
+      description: "Where it looks (the `sources` it was started with): `web`, `documents` or `both`.",
+      example: "web",
+    }),
+    document_ids: z.array(z.string()).nullable().openapi({
+      description: "The documents it may read; null: all your ready documents (or none, for `web`).",
+      example: null,
+    }),
     webhook_url: z.string().nullable().openapi({ description: "Called when it ends.", example: null }),
     progress: ProgressSchema,
     sub_questions: z.array(z.string()).openapi({

@@ -4,6 +4,7 @@ import { recordEvent, sendFirstAttempts } from "../../webhooks/events.js";
 import { researchEventData } from "../../webhooks/payloads.js";
 import { cacheReport } from "../cache.js";
 import { checkSection } from "../citations.js";
+import { sourceKindOf } from "../document-sources.js";
 import { writeSummary } from "../model.js";
 import { draftNumbering, numberSources, reportMarkdown } from "../report.js";
 import type { RunContext } from "../run-context.js";
@@ -51,9 +52,11 @@ export const finishStep = async (run: RunContext, questions: string[], sections:
   const reads = state.reads ?? {};
   const { texts: final, sources } = numberSources([summary, ...sections], (url) => {
     const entry = reads[url];
-    return entry?.status === "read"
-      ? { title: entry.title, accessed_at: entry.accessed_at }
-      : { title: url, accessed_at: new Date().toISOString() };
+    const read =
+      entry?.status === "read"
+        ? { title: entry.title, accessed_at: entry.accessed_at }
+        : { title: url, accessed_at: new Date().toISOString() };
+    return { ...sourceKindOf(url, read.title), ...read };
   });
   const skipped: SkippedSource[] = Object.entries(reads).flatMap(([url, entry]) =>
     entry.status === "skipped" ? [{ url, reason: entry.reason }] : [],

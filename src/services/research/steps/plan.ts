@@ -8,6 +8,7 @@ export const planStep = async (run: RunContext) => {
   const questions = await planQuestions(run.ctx, {
     query: run.session.query,
     count: run.depth.subQuestions,
+    searching: run.session.sourceKind,
     spent: run.spent,
   });
   run.state.plan = { sub_questions: questions };

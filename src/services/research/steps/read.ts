@@ -2,6 +2,7 @@ import type { ResearchCandidate, SourceRead } from "../../../db/schema/index.js"
 import { FirecrawlFailure } from "../../../integrations/firecrawl.js";
 import { safeFetchFromEnv } from "../../../integrations/safe-fetch.js";
 import { createWebReader } from "../../../integrations/web-reader.js";
+import { readDocumentPage } from "../document-sources.js";
 import type { RunContext } from "../run-context.js";
 import { indexSource } from "../source-index.js";
 
@@ -10,36 +11,57 @@ const READ_CONCURRENCY = 3;
 /** Firecrawl failures about the account, not the page: the whole run waits or fails, no source is skipped. */
 const ACCOUNT_FAILURES = new Set(["RATE_LIMITED", "PAYMENT_REQUIRED", "UNAUTHORIZED"]);
 
-/** One source: scraped by Firecrawl (or, failing that, fetched directly), stored in R2 and indexed. */
+/** A web page's text: scraped by Firecrawl when configured (or, failing that, fetched directly), else fetched. */
+const readWebPage = async (
+  run: RunContext,
+  candidate: ResearchCandidate,
+): Promise<{ text: string; title: string } | { skipped: string }> => {
+  const { ctx } = run;
+  let reason = "";
+  const firecrawl = run.firecrawl();
+  if (firecrawl) {
+    try {
+      run.slice.spend(1);
+      const page = await firecrawl.scrape(candidate.url, { formats: ["markdown"], onlyMainContent: true });
+      run.usage.scrapes += 1;
+      if (page.metadata.statusCode >= 400) return { skipped: `HTTP ${page.metadata.statusCode}` };
+      return { text: page.markdown ?? "", title: page.metadata.title || candidate.title };
+    } catch (error) {
+      if (error instanceof FirecrawlFailure && ACCOUNT_FAILURES.has(error.code)) throw error;
+      reason = `Firecrawl could not read it (${error instanceof FirecrawlFailure ? error.code : "error"}: ${error instanceof Error ? error.message : String(error)}); `;
+    }
+  }
+  // The safe fetcher (SSRF-checked on every hop) reads it directly: without Firecrawl, or when Firecrawl failed.
+  try {
+    run.slice.spend(3);
+    const page = await createWebReader({ safeFetch: safeFetchFromEnv(ctx.env) }).read(candidate.url);
+    return { text: page.markdown, title: page.title || candidate.title };
+  } catch (error) {
+    return {
+      skipped: `${reason}fetching it ${reason ? "directly failed too" : "failed"} (${error instanceof Error ? error.message : String(error)})`,
+    };
+  }
+};
+
+/**
+ * One source, stored in R2 and indexed: a web page as {@link readWebPage} reads it, or a page of the owner's
+ * documents as stored (the text its citations are checked against).
+ */
 const readOne = async (run: RunContext, candidate: ResearchCandidate, index: number): Promise<SourceRead> => {
   const { ctx, session } = run;
-  let text = "";
-  let title = candidate.title;
-  let reason: string | null = null;
-  try {
+  let text: string;
+  let title: string;
+  if (candidate.url.startsWith("document:")) {
     run.slice.spend(1);
-    const page = await run.firecrawl().scrape(candidate.url, { formats: ["markdown"], onlyMainContent: true });
-    run.usage.scrapes += 1;
-    if (page.metadata.statusCode >= 400) return { status: "skipped", reason: `HTTP ${page.metadata.statusCode}` };
-    text = page.markdown ?? "";
-    title = page.metadata.title || title;
-  } catch (error) {
-    if (error instanceof FirecrawlFailure && ACCOUNT_FAILURES.has(error.code)) throw error;
-    reason = `Firecrawl could not read it (${error instanceof FirecrawlFailure ? error.code : "error"}: ${error instanceof Error ? error.message : String(error)})`;
-  }
-  if (reason !== null) {
-    // The page itself may still be there: the safe fetcher (SSRF-checked on every hop) tries it directly.
-    try {
-      run.slice.spend(3);
-      const page = await createWebReader({ safeFetch: safeFetchFromEnv(ctx.env) }).read(candidate.url);
-      text = page.markdown;
-      title = page.title || title;
-    } catch (error) {
-      return {
-        status: "skipped",
-        reason: `${reason}; fetching it directly failed too (${error instanceof Error ? error.message : String(error)})`,
-      };
-    }
+    const page = await readDocumentPage(ctx, { userId: session.userId, url: candidate.url });
+    if (!page) return { status: "skipped", reason: "the document was deleted or is no longer ready" };
+    text = page.text;
+    title = page.title;
+  } else {
+    const page = await readWebPage(run, candidate);
+    if ("skipped" in page) return { status: "skipped", reason: page.skipped };
+    text = page.text;
+    title = page.title;
   }
   if (text.trim().length < 40) return { status: "skipped", reason: "the page has no readable text" };
   const objectKey = `${run.prefix}sources/${index}.md`;
