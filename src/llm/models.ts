@@ -2,8 +2,12 @@ import type { ProviderId } from "./types.js";
 
 export type ModelTier = "fast" | "quality";
 
-/** What a model can take beyond text: tool calls, image parts, and `json_schema` structured outputs. */
-export type ModelCapabilities = { tools: boolean; vision: boolean; jsonSchema: boolean };
+/**
+ * What a model can take beyond text: tool calls, image parts, and `json_schema` structured outputs.
+ * `webImages`: it takes an image given by web URL (`https:`), not only as a `data:` URL (Bedrock's Converse
+ * takes bytes only, and APE does not fetch the image behind the caller's back).
+ */
+export type ModelCapabilities = { tools: boolean; vision: boolean; jsonSchema: boolean; webImages: boolean };
 
 export const capabilityNames = ["tools", "vision", "json_schema"] as const;
 export type CapabilityName = (typeof capabilityNames)[number];
@@ -13,6 +17,8 @@ export const capabilitiesOf = (names: readonly CapabilityName[]): ModelCapabilit
   tools: names.includes("tools"),
   vision: names.includes("vision"),
   jsonSchema: names.includes("json_schema"),
+  // A compat server that sees takes image URLs as OpenAI does; if its model cannot, the server says so itself.
+  webImages: names.includes("vision"),
 });
 
 /** The flags as names, for GET /openai/models. */
@@ -48,7 +54,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: false,
     contextWindow: 131_072,
-    capabilities: { tools: true, vision: false, jsonSchema: false },
+    capabilities: { tools: true, vision: false, jsonSchema: false, webImages: false },
     maxOutputTokens: 8_192,
     priceInPerMillion: 0.05,
     priceOutPerMillion: 0.08,
@@ -60,7 +66,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: true,
     contextWindow: 131_072,
-    capabilities: { tools: true, vision: false, jsonSchema: false },
+    capabilities: { tools: true, vision: false, jsonSchema: false, webImages: false },
     maxOutputTokens: 32_768,
     priceInPerMillion: 0.59,
     priceOutPerMillion: 0.79,
@@ -72,7 +78,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: true,
     contextWindow: 200_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: false },
     maxOutputTokens: 4_096,
     priceInPerMillion: 0.25,
     priceOutPerMillion: 1.25,
@@ -84,7 +90,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: false,
     contextWindow: 200_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: false },
     maxOutputTokens: 8_192,
     priceInPerMillion: 3,
     priceOutPerMillion: 15,
@@ -96,7 +102,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: true,
     contextWindow: 128_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 0.15,
     priceOutPerMillion: 0.6,
@@ -108,7 +114,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: false,
     contextWindow: 128_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 2.5,
     priceOutPerMillion: 10,
@@ -124,7 +130,7 @@ export const MODELS: readonly ModelEntry[] = [
 export const compatModels = (
   ids: string[],
   contextWindow = 8_192,
-  capabilities: ModelCapabilities = { tools: true, vision: true, jsonSchema: true },
+  capabilities: ModelCapabilities = { tools: true, vision: true, jsonSchema: true, webImages: true },
 ): ModelEntry[] =>
   ids.map((id, index) => ({
     id,

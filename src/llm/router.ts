@@ -1,7 +1,7 @@
 import { ApiError } from "../lib/errors.js";
 import type { Logger } from "../lib/log.js";
 import type { Breaker, CircuitState } from "./breaker.js";
-import { fitRequest, requirements, unmet } from "./capabilities.js";
+import { fitRequest, requirements, requirementWords, unmet } from "./capabilities.js";
 import type { ModelEntry, ModelTier } from "./models.js";
 import { ProviderFailure } from "./provider-failure.js";
 import { type ProviderSet, providerSettings } from "./providers/index.js";
@@ -137,14 +137,18 @@ export const capableCandidates = (candidates: Candidate[], request: LlmRequest):
   if (needs.length === 0) return candidates;
   const capable = candidates.filter((candidate) => unmet(candidate.model.capabilities, needs) === null);
   if (capable.length > 0) return capable;
-  const need = candidates.map((candidate) => unmet(candidate.model.capabilities, needs)).find(Boolean) ?? needs[0];
+  // Named: what stops the candidate that came closest (an image by URL, not vision, when a model sees but
+  // takes bytes only), since that is the field to change.
+  const missed = candidates.map((candidate) => unmet(candidate.model.capabilities, needs));
+  const need = needs[Math.max(0, ...missed.map((miss) => (miss ? needs.indexOf(miss) : 0)))];
   const names = candidates.map((candidate) => `${candidate.provider.id}/${candidate.model.id}`).join(", ");
+  const words = need ? requirementWords[need.capability] : "";
   throw new ApiError(
     "CAPABILITY_UNAVAILABLE",
-    `\`${need?.field}\` needs a model with ${need?.capability}, and none of the models this request may use has it (${names}). Choose another model (GET /api/v1/openai/models lists each model's capabilities), or leave the field out.`,
+    `\`${need?.field}\` needs a model that ${words}, and none of the models this request may use does (${names}). Choose another model (GET /api/v1/openai/models lists each model's capabilities), or leave the field out.`,
     {
       extensions: {
-        errors: [{ path: need?.field ?? "model", message: `needs a model with ${need?.capability}` }],
+        errors: [{ path: need?.field ?? "model", message: `needs a model that ${words}` }],
         capability: need?.capability,
       },
     },
