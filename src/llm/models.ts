@@ -37,6 +37,11 @@ export type ModelEntry = {
   maxOutputTokens: number;
   priceInPerMillion: number;
   priceOutPerMillion: number;
+  /**
+   * The price of input tokens served from the provider's prompt cache, where it bills them apart (OpenAI does,
+   * at half price for these models); without it cached input costs what other input does.
+   */
+  priceCachedInPerMillion?: number;
   /** When the prices were read from the provider's public price page. */
   pricesReadOn: string;
 };
@@ -105,6 +110,7 @@ export const MODELS: readonly ModelEntry[] = [
     capabilities: { tools: true, vision: true, jsonSchema: true, webImages: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 0.15,
+    priceCachedInPerMillion: 0.075,
     priceOutPerMillion: 0.6,
     pricesReadOn: "2025-06-01",
   },
@@ -117,6 +123,7 @@ export const MODELS: readonly ModelEntry[] = [
     capabilities: { tools: true, vision: true, jsonSchema: true, webImages: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 2.5,
+    priceCachedInPerMillion: 1.25,
     priceOutPerMillion: 10,
     pricesReadOn: "2025-06-01",
   },
@@ -145,9 +152,26 @@ export const compatModels = (
     pricesReadOn: "n/a",
   }));
 
-/** What a call cost in US dollars. */
-export const costOf = (model: ModelEntry, usage: { inputTokens: number; outputTokens: number }) =>
-  (usage.inputTokens * model.priceInPerMillion + usage.outputTokens * model.priceOutPerMillion) / 1_000_000;
+/**
+ * What a call cost in US dollars. Cached input tokens are part of the input tokens (as OpenAI counts them) and
+ * cost `priceCachedInPerMillion` where the model has one.
+ * @example
+ * costOf(gpt4oMini, { inputTokens: 1_000, cachedInputTokens: 400, outputTokens: 100 }); // 0.00018
+ */
+export const costOf = (
+  model: ModelEntry,
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number | undefined },
+) => {
+  const cached =
+    model.priceCachedInPerMillion === undefined ? 0 : Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const cachedPrice = model.priceCachedInPerMillion ?? model.priceInPerMillion;
+  return (
+    ((usage.inputTokens - cached) * model.priceInPerMillion +
+      cached * cachedPrice +
+      usage.outputTokens * model.priceOutPerMillion) /
+    1_000_000
+  );
+};
 
 /**
  * Tokens estimated at four characters each: for budgeting a context window, and for usage when a provider

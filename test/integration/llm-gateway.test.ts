@@ -381,6 +381,26 @@ describe("cache and budget", () => {
 });
 
 describe("usage accounting", () => {
+  it("records the input tokens a provider's prompt cache served, bills them at the cached price, and reports them", async () => {
+    const fakes = llmFakes();
+    const { call, usage, key } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "openai" }));
+    await fakes.scriptOpenAi({ cachedTokens: 2 });
+    const res = await call("/api/v1/openai/chat/completions", chat("count my tokens"));
+    expect(res.status).toBe(200);
+    const [row] = await usage();
+    expect(row).toMatchObject({ provider: "openai", model: "gpt-4o-mini", tokensInput: 3, tokensInputCached: 2 });
+    // gpt-4o-mini: $0.15 per million input tokens, $0.075 per million cached, $0.60 per million output.
+    const expected = (1 * 0.15 + 2 * 0.075 + (row?.tokensOutput ?? 0) * 0.6) / 1_000_000;
+    expect(Number(row?.costUsd)).toBeCloseTo(expected, 10);
+    const report = await h.request("/api/v1/users/me/usage?group_by=model", { headers: { "x-api-key": key } });
+    const body = (await report.json()) as {
+      groups: { key: string; tokens_input_cached: number }[];
+      totals: { tokens_input: number; tokens_input_cached: number };
+    };
+    expect(body.totals).toMatchObject({ tokens_input: 3, tokens_input_cached: 2 });
+    expect(body.groups[0]).toMatchObject({ key: "gpt-4o-mini", tokens_input_cached: 2 });
+  });
+
   it("batches usage rows in Redis and writes them when the batch fills, when a report is read, or on the cron", async () => {
     const fakes = llmFakes();
     const { call, usage, key } = await setUp(fakes.env({ USAGE_FLUSH_BATCH: "3", USAGE_FLUSH_SECONDS: "3600" }));
