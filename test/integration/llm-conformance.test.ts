@@ -377,8 +377,8 @@ describe("capabilities", () => {
     expect(served.headers.get("x-ape-provider")).toBe("openai");
     const body = (await served.json()) as { choices: { message: { content: string } }[] };
     expect(body.choices[0]?.message.content).toBe("echo: what is this [images: 1]");
-    const [sent] = await fakes.openAiCalls();
-    expect((sent?.body as Wire).messages[0].content[1]).toEqual({
+    const sent: Wire[] = (await fakes.openAiCalls()).map((call) => call.body);
+    expect(sent[0].messages[0].content[1]).toEqual({
       type: "image_url",
       image_url: { url: "https://example.com/cat.png" },
     });
