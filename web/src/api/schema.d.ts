@@ -6467,7 +6467,7 @@ export interface components {
              * @example NOT_FOUND
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_MODEL" | "CAPABILITY_UNAVAILABLE" | "MESSAGE_TOO_LONG" | "WEAK_PASSWORD" | "INVALID_RESET_TOKEN" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "BUDGET_EXCEEDED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "INVALID_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "TURN_IN_PROGRESS" | "EMAIL_TAKEN" | "CONTENT_BLOCKED" | "PAYLOAD_TOO_LARGE" | "DOCUMENT_TOO_LARGE" | "STORAGE_QUOTA_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_DOCUMENT_TYPE" | "DOCUMENT_NOT_READY" | "WEBHOOK_EXISTS" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_DISABLED" | "DELIVERY_IN_PROGRESS" | "RATE_LIMITED" | "INTERNAL" | "ALL_PROVIDERS_FAILED" | "EMBEDDING_FAILED" | "MODEL_OUTPUT_INVALID" | "CONFIG_INVALID" | "NO_PROVIDER_CONFIGURED" | "SEARCH_NOT_CONFIGURED" | "GUARDRAIL_UNAVAILABLE" | "NOT_READY" | "RATE_LIMIT_UNAVAILABLE";
+            code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_MODEL" | "CAPABILITY_UNAVAILABLE" | "PROVIDER_REJECTED_REQUEST" | "MESSAGE_TOO_LONG" | "WEAK_PASSWORD" | "INVALID_RESET_TOKEN" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "BUDGET_EXCEEDED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "INVALID_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "TURN_IN_PROGRESS" | "EMAIL_TAKEN" | "CONTENT_BLOCKED" | "PAYLOAD_TOO_LARGE" | "DOCUMENT_TOO_LARGE" | "STORAGE_QUOTA_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_DOCUMENT_TYPE" | "DOCUMENT_NOT_READY" | "WEBHOOK_EXISTS" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_DISABLED" | "DELIVERY_IN_PROGRESS" | "RATE_LIMITED" | "INTERNAL" | "ALL_PROVIDERS_FAILED" | "EMBEDDING_FAILED" | "MODEL_OUTPUT_INVALID" | "CONFIG_INVALID" | "NO_PROVIDER_CONFIGURED" | "SEARCH_NOT_CONFIGURED" | "GUARDRAIL_UNAVAILABLE" | "NOT_READY" | "RATE_LIMIT_UNAVAILABLE";
             /**
              * @description The request id, also in the x-request-id header; quote it when reporting a problem.
              * @example req_4f1c2a9b8e7d6c5b4a392817
@@ -6761,6 +6761,7 @@ export interface components {
              *         "requests": 42,
              *         "tokens_input": 51200,
              *         "tokens_output": 8750,
+             *         "tokens_input_cached": 12800,
              *         "cost_usd": 0.0367,
              *         "cache_hits": 3
              *       }
@@ -6796,6 +6797,11 @@ export interface components {
              */
             tokens_output: number;
             /**
+             * @description Of `tokens_input`, those the providers served from their prompt caches (OpenAI bills them at its lower cached-input price). 0 where a provider reports none.
+             * @example 12800
+             */
+            tokens_input_cached: number;
+            /**
              * @description What the calls cost, in US dollars.
              * @example 0.0367
              */
@@ -6812,6 +6818,7 @@ export interface components {
          *       "requests": 42,
          *       "tokens_input": 51200,
          *       "tokens_output": 8750,
+         *       "tokens_input_cached": 12800,
          *       "cost_usd": 0.0367,
          *       "cache_hits": 3
          *     }
@@ -6832,6 +6839,11 @@ export interface components {
              * @example 8750
              */
             tokens_output: number;
+            /**
+             * @description Of `tokens_input`, those the providers served from their prompt caches (OpenAI bills them at its lower cached-input price). 0 where a provider reports none.
+             * @example 12800
+             */
+            tokens_input_cached: number;
             /**
              * @description What the calls cost, in US dollars.
              * @example 0.0367
