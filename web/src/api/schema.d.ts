@@ -131,7 +131,7 @@ export interface paths {
                         "application/json": components["schemas"]["AuthResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -228,7 +228,7 @@ export interface paths {
                         "application/json": components["schemas"]["AuthResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -325,7 +325,7 @@ export interface paths {
                         "application/json": components["schemas"]["RefreshResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -495,7 +495,7 @@ export interface paths {
                         "application/json": components["schemas"]["Accepted"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -581,7 +581,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -718,7 +718,7 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -808,7 +808,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -909,7 +909,7 @@ export interface paths {
                         "application/json": components["schemas"]["AuditPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -991,7 +991,7 @@ export interface paths {
                         "application/json": components["schemas"]["UsageReport"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1071,7 +1071,7 @@ export interface paths {
                         "application/json": components["schemas"]["ApiKeyPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1136,7 +1136,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedApiKey"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1310,7 +1310,7 @@ export interface paths {
                         "application/json": components["schemas"]["ConversationPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1375,7 +1375,7 @@ export interface paths {
                         "application/json": components["schemas"]["ConversationDetail"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1601,7 +1601,7 @@ export interface paths {
                         "application/json": components["schemas"]["ConversationDetail"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1705,7 +1705,7 @@ export interface paths {
                         "application/json": components["schemas"]["MessagePage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1787,7 +1787,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2195,7 +2195,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2335,7 +2335,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2475,7 +2475,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2615,7 +2615,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2748,7 +2748,7 @@ export interface paths {
                         "application/json": components["schemas"]["DocumentSearchResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2866,7 +2866,7 @@ export interface paths {
                         "application/json": components["schemas"]["DocumentPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2936,7 +2936,7 @@ export interface paths {
                         "application/json": components["schemas"]["Document"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3173,7 +3173,7 @@ export interface paths {
                         "application/json": components["schemas"]["DocumentText"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3359,7 +3359,7 @@ export interface paths {
                         "application/json": components["schemas"]["ValidateResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3456,7 +3456,7 @@ export interface paths {
                         "application/json": components["schemas"]["SchemaDetectResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3592,7 +3592,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExtractionJobPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3669,7 +3669,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedExtractionJob"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3866,7 +3866,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExtractionRowsPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3970,7 +3970,7 @@ export interface paths {
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4260,7 +4260,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpointPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4325,7 +4325,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4560,7 +4560,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpoint"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4840,7 +4840,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookDeliveryPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5017,7 +5017,7 @@ export interface paths {
                         "application/json": components["schemas"]["ResearchEstimate"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5115,7 +5115,7 @@ export interface paths {
                         "application/json": components["schemas"]["ResearchSessionPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5189,7 +5189,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedResearchSession"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5442,7 +5442,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5536,7 +5536,7 @@ export interface paths {
                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6276,7 +6276,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
