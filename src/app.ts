@@ -49,9 +49,30 @@ export const buildApp = () => {
     cors({
       origin: (origin, c) => (c.var.ctx.env.WEB_ORIGINS.includes(origin) ? origin : null),
       credentials: true,
-      allowHeaders: ["authorization", "content-type", "idempotency-key", "last-event-id", "x-api-key", "x-request-id"],
+      // `mcp-protocol-version` and `mcp-session-id` are what the MCP SDK's browser client sends to /mcp after
+      // its first request; without them a web page's MCP client is stopped at the preflight.
+      allowHeaders: [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "last-event-id",
+        "mcp-protocol-version",
+        "mcp-session-id",
+        "x-api-key",
+        "x-request-id",
+      ],
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      exposeHeaders: ["x-request-id", "retry-after", "ratelimit", "ratelimit-policy"],
+      exposeHeaders: [
+        "x-request-id",
+        "retry-after",
+        "ratelimit",
+        "ratelimit-policy",
+        "mcp-session-id",
+        "x-ape-provider",
+        "x-ape-model",
+        "x-ape-cache",
+        "x-ape-overhead-ms",
+      ],
       maxAge: 600,
     }),
   );

@@ -8,6 +8,7 @@ const catalogue = {
   MALFORMED_JSON: { status: 400, title: "The request body is not valid JSON" },
   UNKNOWN_MODEL: { status: 400, title: "No configured model answers to this name" },
   CAPABILITY_UNAVAILABLE: { status: 400, title: "No model this request may use can honour one of its fields" },
+  PROVIDER_REJECTED_REQUEST: { status: 400, title: "The model provider refused the request as invalid" },
   MESSAGE_TOO_LONG: { status: 400, title: "The message does not fit the model's context window" },
   WEAK_PASSWORD: { status: 400, title: "The password is too weak" },
   INVALID_RESET_TOKEN: { status: 400, title: "The reset token is invalid or has expired" },

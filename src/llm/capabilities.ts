@@ -1,13 +1,46 @@
 import type { CapabilityName, ModelCapabilities } from "./models.js";
 import type { LlmRequest } from "./types.js";
 
-/** A capability a request needs, and the request field (as the front door names it) that needs it. */
-export type Requirement = { capability: CapabilityName; field: string };
+/**
+ * What a request may need of a model: a capability of GET /openai/models, or `web_images` (an image given by
+ * web URL, which only some models that see can take).
+ */
+export type RequirementName = CapabilityName | "web_images";
 
-const FLAG: Record<CapabilityName, keyof ModelCapabilities> = {
+/** A capability a request needs, and the request field (as the front door names it) that needs it. */
+export type Requirement = { capability: RequirementName; field: string };
+
+const FLAG: Record<RequirementName, keyof ModelCapabilities> = {
   tools: "tools",
   vision: "vision",
   json_schema: "jsonSchema",
+  web_images: "webImages",
+};
+
+/** A requirement in words, for the refusal that names it: "needs a model that …". */
+export const requirementWords: Record<RequirementName, string> = {
+  tools: "takes tools",
+  vision: "sees images (vision)",
+  json_schema: "takes a JSON Schema (json_schema)",
+  web_images: "takes images by web URL (Bedrock takes them only as data: URLs)",
+};
+
+/**
+ * What a request's images need: `vision` at the first image, and `web_images` at the first given by web URL
+ * (not `data:`), so the router skips a model that takes image bytes only and goes on to one that fetches.
+ */
+const imageNeeds = (request: LlmRequest): Requirement[] => {
+  const needs: Requirement[] = [];
+  for (const [index, message] of request.messages.entries()) {
+    if (message.role !== "user" || typeof message.content === "string") continue;
+    for (const [part, content] of message.content.entries()) {
+      if (content.type !== "image") continue;
+      const field = `messages[${index}].content[${part}].image_url`;
+      if (needs.length === 0) needs.push({ capability: "vision", field });
+      if (!content.url.startsWith("data:")) return [...needs, { capability: "web_images", field }];
+    }
+  }
+  return needs;
 };
 
 /**
@@ -17,16 +50,7 @@ const FLAG: Record<CapabilityName, keyof ModelCapabilities> = {
  * requirements({ messages, tools: [weather] }); // [{ capability: "tools", field: "tools" }]
  */
 export const requirements = (request: LlmRequest): Requirement[] => {
-  const needs: Requirement[] = [];
-  for (const [index, message] of request.messages.entries()) {
-    if (message.role === "user" && typeof message.content !== "string") {
-      const image = message.content.findIndex((part) => part.type === "image");
-      if (image >= 0) {
-        needs.push({ capability: "vision", field: `messages[${index}].content[${image}].image_url` });
-        break;
-      }
-    }
-  }
+  const needs = imageNeeds(request);
   if (request.tools?.length) needs.push({ capability: "tools", field: "tools" });
   else {
     const index = request.messages.findIndex(

@@ -2,8 +2,12 @@ import type { ProviderId } from "./types.js";
 
 export type ModelTier = "fast" | "quality";
 
-/** What a model can take beyond text: tool calls, image parts, and `json_schema` structured outputs. */
-export type ModelCapabilities = { tools: boolean; vision: boolean; jsonSchema: boolean };
+/**
+ * What a model can take beyond text: tool calls, image parts, and `json_schema` structured outputs.
+ * `webImages`: it takes an image given by web URL (`https:`), not only as a `data:` URL (Bedrock's Converse
+ * takes bytes only, and APE does not fetch the image behind the caller's back).
+ */
+export type ModelCapabilities = { tools: boolean; vision: boolean; jsonSchema: boolean; webImages: boolean };
 
 export const capabilityNames = ["tools", "vision", "json_schema"] as const;
 export type CapabilityName = (typeof capabilityNames)[number];
@@ -13,6 +17,8 @@ export const capabilitiesOf = (names: readonly CapabilityName[]): ModelCapabilit
   tools: names.includes("tools"),
   vision: names.includes("vision"),
   jsonSchema: names.includes("json_schema"),
+  // A compat server that sees takes image URLs as OpenAI does; if its model cannot, the server says so itself.
+  webImages: names.includes("vision"),
 });
 
 /** The flags as names, for GET /openai/models. */
@@ -31,6 +37,11 @@ export type ModelEntry = {
   maxOutputTokens: number;
   priceInPerMillion: number;
   priceOutPerMillion: number;
+  /**
+   * The price of input tokens served from the provider's prompt cache, where it bills them apart (OpenAI does,
+   * at half price for these models); without it cached input costs what other input does.
+   */
+  priceCachedInPerMillion?: number;
   /** When the prices were read from the provider's public price page. */
   pricesReadOn: string;
 };
@@ -48,7 +59,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: false,
     contextWindow: 131_072,
-    capabilities: { tools: true, vision: false, jsonSchema: false },
+    capabilities: { tools: true, vision: false, jsonSchema: false, webImages: false },
     maxOutputTokens: 8_192,
     priceInPerMillion: 0.05,
     priceOutPerMillion: 0.08,
@@ -60,7 +71,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: true,
     contextWindow: 131_072,
-    capabilities: { tools: true, vision: false, jsonSchema: false },
+    capabilities: { tools: true, vision: false, jsonSchema: false, webImages: false },
     maxOutputTokens: 32_768,
     priceInPerMillion: 0.59,
     priceOutPerMillion: 0.79,
@@ -72,7 +83,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: true,
     contextWindow: 200_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: false },
     maxOutputTokens: 4_096,
     priceInPerMillion: 0.25,
     priceOutPerMillion: 1.25,
@@ -84,7 +95,7 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: false,
     contextWindow: 200_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: false },
     maxOutputTokens: 8_192,
     priceInPerMillion: 3,
     priceOutPerMillion: 15,
@@ -96,9 +107,10 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "fast",
     isDefault: true,
     contextWindow: 128_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 0.15,
+    priceCachedInPerMillion: 0.075,
     priceOutPerMillion: 0.6,
     pricesReadOn: "2025-06-01",
   },
@@ -108,9 +120,10 @@ export const MODELS: readonly ModelEntry[] = [
     tier: "quality",
     isDefault: false,
     contextWindow: 128_000,
-    capabilities: { tools: true, vision: true, jsonSchema: true },
+    capabilities: { tools: true, vision: true, jsonSchema: true, webImages: true },
     maxOutputTokens: 16_384,
     priceInPerMillion: 2.5,
+    priceCachedInPerMillion: 1.25,
     priceOutPerMillion: 10,
     pricesReadOn: "2025-06-01",
   },
@@ -124,7 +137,7 @@ export const MODELS: readonly ModelEntry[] = [
 export const compatModels = (
   ids: string[],
   contextWindow = 8_192,
-  capabilities: ModelCapabilities = { tools: true, vision: true, jsonSchema: true },
+  capabilities: ModelCapabilities = { tools: true, vision: true, jsonSchema: true, webImages: true },
 ): ModelEntry[] =>
   ids.map((id, index) => ({
     id,
@@ -139,9 +152,26 @@ export const compatModels = (
     pricesReadOn: "n/a",
   }));
 
-/** What a call cost in US dollars. */
-export const costOf = (model: ModelEntry, usage: { inputTokens: number; outputTokens: number }) =>
-  (usage.inputTokens * model.priceInPerMillion + usage.outputTokens * model.priceOutPerMillion) / 1_000_000;
+/**
+ * What a call cost in US dollars. Cached input tokens are part of the input tokens (as OpenAI counts them) and
+ * cost `priceCachedInPerMillion` where the model has one.
+ * @example
+ * costOf(gpt4oMini, { inputTokens: 1_000, cachedInputTokens: 400, outputTokens: 100 }); // 0.00018
+ */
+export const costOf = (
+  model: ModelEntry,
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number | undefined },
+) => {
+  const cached =
+    model.priceCachedInPerMillion === undefined ? 0 : Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const cachedPrice = model.priceCachedInPerMillion ?? model.priceInPerMillion;
+  return (
+    ((usage.inputTokens - cached) * model.priceInPerMillion +
+      cached * cachedPrice +
+      usage.outputTokens * model.priceOutPerMillion) /
+    1_000_000
+  );
+};
 
 /**
  * Tokens estimated at four characters each: for budgeting a context window, and for usage when a provider

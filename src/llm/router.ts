@@ -1,7 +1,7 @@
 import { ApiError } from "../lib/errors.js";
 import type { Logger } from "../lib/log.js";
 import type { Breaker, CircuitState } from "./breaker.js";
-import { fitRequest, requirements, unmet } from "./capabilities.js";
+import { fitRequest, requirements, requirementWords, unmet } from "./capabilities.js";
 import type { ModelEntry, ModelTier } from "./models.js";
 import { ProviderFailure } from "./provider-failure.js";
 import { type ProviderSet, providerSettings } from "./providers/index.js";
@@ -137,14 +137,18 @@ export const capableCandidates = (candidates: Candidate[], request: LlmRequest):
   if (needs.length === 0) return candidates;
   const capable = candidates.filter((candidate) => unmet(candidate.model.capabilities, needs) === null);
   if (capable.length > 0) return capable;
-  const need = candidates.map((candidate) => unmet(candidate.model.capabilities, needs)).find(Boolean) ?? needs[0];
+  // Named: what stops the candidate that came closest (an image by URL, not vision, when a model sees but
+  // takes bytes only), since that is the field to change.
+  const missed = candidates.map((candidate) => unmet(candidate.model.capabilities, needs));
+  const need = needs[Math.max(0, ...missed.map((miss) => (miss ? needs.indexOf(miss) : 0)))];
   const names = candidates.map((candidate) => `${candidate.provider.id}/${candidate.model.id}`).join(", ");
+  const words = need ? requirementWords[need.capability] : "";
   throw new ApiError(
     "CAPABILITY_UNAVAILABLE",
-    `\`${need?.field}\` needs a model with ${need?.capability}, and none of the models this request may use has it (${names}). Choose another model (GET /api/v1/openai/models lists each model's capabilities), or leave the field out.`,
+    `\`${need?.field}\` needs a model that ${words}, and none of the models this request may use does (${names}). Choose another model (GET /api/v1/openai/models lists each model's capabilities), or leave the field out.`,
     {
       extensions: {
-        errors: [{ path: need?.field ?? "model", message: `needs a model with ${need?.capability}` }],
+        errors: [{ path: need?.field ?? "model", message: `needs a model that ${words}` }],
         capability: need?.capability,
       },
     },
@@ -199,6 +203,29 @@ const report = (candidate: Candidate, failure: ProviderFailure): AttemptReport =
 /** A report as log fields: the provider's message under `reason`, not over the log line's own `message`. */
 const logged = ({ message, ...rest }: AttemptReport) => ({ ...rest, reason: message });
 
+/**
+ * What the caller hears when no candidate answered. A provider that refused the request itself (400, 413, 415
+ * or 422: a field its model cannot take, a body it finds invalid) is the caller's to hear about as 400
+ * `PROVIDER_REJECTED_REQUEST` with that provider's message and field, even when others failed for their own
+ * reasons: that refusal is what the caller can act on, and 502 would invite a retry that cannot succeed.
+ */
+const noAnswer = (attempts: AttemptReport[], refusal: { failure: ProviderFailure; report: AttemptReport } | null) => {
+  if (!refusal) return allFailed(attempts);
+  const { failure, report } = refusal;
+  return new ApiError(
+    "PROVIDER_REJECTED_REQUEST",
+    `${report.provider} (${report.model}) refused the request: ${report.message}`,
+    {
+      extensions: {
+        ...(failure.param ? { errors: [{ path: failure.param, message: report.message }] } : {}),
+        provider: report.provider,
+        providerStatus: report.status,
+        attempts,
+      },
+    },
+  );
+};
+
 const allFailed = (attempts: AttemptReport[]) =>
   new ApiError(
     "ALL_PROVIDERS_FAILED",
@@ -213,6 +240,13 @@ const allFailed = (attempts: AttemptReport[]) =>
  * to `run`. Transient failures (timeouts, network, 429, 5xx) are retried on the same provider with backoff
  * (a 429's Retry-After opens its circuit for that long instead, and the next provider is tried); any failure
  * moves on to the next provider once the retries are used.
+ *
+ * A refusal (the provider's 400, 413, 415 or 422) is never retried on its provider and never counts against
+ * its circuit, but it does move on to the next candidate: under `auto` the candidates are different models,
+ * and a refusal is often one model's (a compat server whose model takes no tools or images, a provider's
+ * stricter schema rules) that the next can serve. A request that is simply wrong is refused by each in turn,
+ * which costs a few quick 400s, not a wrong answer; when none answers, the first refusal is passed on as 400
+ * `PROVIDER_REJECTED_REQUEST` (see `noAnswer`).
  */
 const walk = async <T>(
   candidates: Candidate[],
@@ -222,12 +256,13 @@ const walk = async <T>(
   const { breaker, settings, log } = options;
   const deadline = Date.now() + settings.deadlineMs;
   const attempts: AttemptReport[] = [];
+  let refusal: { failure: ProviderFailure; report: AttemptReport } | null = null;
   const arranged = await arrange(candidates, breaker, options.circuits);
   for (const [position, { candidate, state }] of arranged.entries()) {
     const last = position === arranged.length - 1;
     for (let attempt = 0; attempt < settings.maxAttempts; attempt++) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || options.signal?.aborted) throw allFailed(attempts);
+      if (remaining <= 0 || options.signal?.aborted) throw noAnswer(attempts, refusal);
       const controller = new AbortController();
       const abort = () => controller.abort();
       options.signal?.addEventListener("abort", abort);
@@ -264,8 +299,10 @@ const walk = async <T>(
       } catch (error) {
         if (options.signal?.aborted) throw error;
         if (!(error instanceof ProviderFailure)) throw error;
-        attempts.push(report(candidate, error));
-        log.warn("provider attempt failed", { ...logged(report(candidate, error)), attempt: attempt + 1 });
+        const reported = report(candidate, error);
+        attempts.push(reported);
+        if (error.kind === "refused") refusal ??= { failure: error, report: reported };
+        log.warn("provider attempt failed", { ...logged(reported), attempt: attempt + 1 });
         const counts = error.transient || error.kind === "auth";
         const holdMs = error.kind === "rate_limited" ? (error.retryAfterMs ?? 0) : 0;
         const opened = counts ? await breaker.recordFailure(candidate.provider, holdMs) : false;
@@ -284,7 +321,7 @@ const walk = async <T>(
       }
     }
   }
-  throw allFailed(attempts);
+  throw noAnswer(attempts, refusal);
 };
 
 /**

@@ -39,7 +39,7 @@ export const ProblemSchema = z
   .openapi("Problem", { description: "An error, as RFC 9457 problem details." });
 
 const descriptions: Partial<Record<number, string>> = {
-  400: "The request is malformed or did not pass validation.",
+  400: "The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`).",
   401: "No valid credentials were sent.",
   402: "The monthly budget is spent (`BUDGET_EXCEEDED`).",
   403: "The caller may not do this.",

@@ -33,6 +33,7 @@ import { instanceOf } from "./schema-instance.mjs";
  *   status?: number,
  *   retryAfter?: number,
  *   message?: string,
+ *   param?: string,
  *   hangMs?: number,
  *   breakAfterChunks?: number,
  *   chunkDelayMs?: number,
@@ -548,6 +549,7 @@ export const startFakeOpenAi = async ({ port = 0, models = DEFAULT_MODELS, chunk
     if (next?.status && next.status >= 400) {
       return fail(response, next.status, {
         ...(next.message ? { message: next.message } : {}),
+        ...(next.param ? { param: next.param } : {}),
         headers: next.retryAfter !== undefined ? { "retry-after": String(next.retryAfter) } : {},
       });
     }

@@ -185,6 +185,25 @@ describe("CORS and security headers", () => {
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
   });
 
+  it("lets a browser MCP client from the web origin through the preflight of /mcp, and read its session id", async () => {
+    // What the MCP SDK's StreamableHTTPClientTransport sends after `initialize`, as a browser preflights it.
+    const res = await h.request("/api/v1/mcp", {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:8798",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,mcp-protocol-version,mcp-session-id",
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:8798");
+    const allowed = (res.headers.get("access-control-allow-headers") ?? "").toLowerCase().split(/\s*,\s*/);
+    expect(allowed).toEqual(expect.arrayContaining(["mcp-protocol-version", "mcp-session-id", "authorization"]));
+    const answer = await h.request("/api/v1/health", { headers: { origin: "http://localhost:8798" } });
+    const exposed = (answer.headers.get("access-control-expose-headers") ?? "").toLowerCase().split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(["mcp-session-id", "x-ape-overhead-ms"]));
+  });
+
   it("sends security headers on every response, errors included", async () => {
     for (const res of [await h.request("/api/v1/health"), await h.request("/api/v1/nope")]) {
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");

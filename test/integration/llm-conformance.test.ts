@@ -348,6 +348,49 @@ describe("capabilities", () => {
     expect(error.headers?.get("x-ape-overhead-ms")).toMatch(/^\d+$/);
   });
 
+  it("routes an image by web URL past Bedrock (bytes only) to a provider that fetches it, and refuses when none can", async () => {
+    const fakes = llmFakes();
+    const user = await h.signUp();
+    const ask = (order: string) =>
+      h.request(
+        "/api/v1/openai/chat/completions",
+        h.json(
+          "POST",
+          {
+            model: "auto",
+            messages: [
+              {
+                role: "user",
+                content: [
+                  { type: "text", text: "what is this" },
+                  { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+                ],
+              },
+            ],
+          },
+          h.bearer(user.tokens.access_token),
+        ),
+        fakes.env({ LLM_PROVIDER_ORDER: order }),
+      );
+    const served = await ask("groq,bedrock,openai");
+    expect(served.status).toBe(200);
+    expect(served.headers.get("x-ape-provider")).toBe("openai");
+    const body = (await served.json()) as { choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toBe("echo: what is this [images: 1]");
+    const sent: Wire[] = (await fakes.openAiCalls()).map((call) => call.body);
+    expect(sent[0].messages[0].content[1]).toEqual({
+      type: "image_url",
+      image_url: { url: "https://example.com/cat.png" },
+    });
+    expect((await fakes.bedrockCalls()).filter((call) => /^Converse/.test(call.operation))).toHaveLength(0);
+    // With no provider that fetches images, the refusal names the field and what it needs.
+    const refused = await ask("groq,bedrock");
+    expect(refused.status).toBe(400);
+    const problem = (await refused.json()) as { error: { code: string; param: string; message: string } };
+    expect(problem.error).toMatchObject({ code: "CAPABILITY_UNAVAILABLE", param: "messages[0].content[1].image_url" });
+    expect(problem.error.message).toContain("by web URL");
+  });
+
   it("takes a compat server's capabilities from OPENAI_COMPATIBLE_CAPABILITIES", async () => {
     const { client, wire } = await setUp("compat", { OPENAI_COMPATIBLE_CAPABILITIES: "json_schema" });
     const error = await refusal(

@@ -190,6 +190,65 @@ describe("routing across providers", () => {
   });
 });
 
+describe("a provider's refusal", () => {
+  const REFUSED = "This model does not support tools.";
+  const toolRequest = (model: string) => ({
+    model,
+    messages: [{ role: "user" as const, content: "weather in Oslo?" }],
+    tools: [
+      {
+        type: "function" as const,
+        function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+      },
+    ],
+  });
+
+  it("passes a compat server's 400 on as 400 in OpenAI's shape with its message, tried once, not as 502", async () => {
+    const fakes = llmFakes();
+    const { client } = await setUp(fakes.env());
+    await fakes.scriptCompat({ status: 400, message: REFUSED, param: "tools", times: 5 });
+    const error = await client.chat.completions.create(toolRequest("compat")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const refused = error as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(refused.code).toBe("PROVIDER_REJECTED_REQUEST");
+    expect(refused.type).toBe("invalid_request_error");
+    expect(refused.param).toBe("tools");
+    expect(refused.message).toContain(REFUSED);
+    expect(refused.message).toContain("compat");
+    // Not retried as if it were transient: one call, though LLM_MAX_ATTEMPTS allows two.
+    expect(await fakes.compatCalls()).toHaveLength(1);
+    // The same refusal before a stream's first token is a 400 too.
+    const streamed = await client.chat.completions
+      .create({ ...toolRequest("compat"), stream: true })
+      .catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((streamed as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("PROVIDER_REJECTED_REQUEST");
+  });
+
+  it("under auto goes on past a refusal to a model that can serve the request", async () => {
+    const fakes = llmFakes();
+    const { client } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "compat,openai" }));
+    await fakes.scriptCompat({ status: 400, message: REFUSED, times: 5 });
+    const { data, response } = await client.chat.completions.create(toolRequest("auto")).withResponse();
+    expect(response.headers.get("x-ape-provider")).toBe("openai");
+    expect(data.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(await fakes.compatCalls()).toHaveLength(1);
+  });
+
+  it("answers 400 with the refusal, not 502, when the others that were tried failed for their own reasons", async () => {
+    const fakes = llmFakes();
+    const { call } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "compat,groq", LLM_MAX_ATTEMPTS: "1" }));
+    await fakes.scriptCompat({ status: 400, message: REFUSED, times: 5 });
+    await fakes.scriptGroq({ status: 503, times: 5 });
+    const res = await call("/api/v1/openai/chat/completions", h.json("POST", toolRequest("auto")));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("PROVIDER_REJECTED_REQUEST");
+    expect(body.error.message).toContain(REFUSED);
+    expect(await fakes.groqCalls()).toHaveLength(1);
+  });
+});
+
 describe("streaming", () => {
   it("streams through the front door with the official openai client, usage in the last chunk", async () => {
     const fakes = llmFakes();
@@ -322,6 +381,26 @@ describe("cache and budget", () => {
 });
 
 describe("usage accounting", () => {
+  it("records the input tokens a provider's prompt cache served, bills them at the cached price, and reports them", async () => {
+    const fakes = llmFakes();
+    const { call, usage, key } = await setUp(fakes.env({ LLM_PROVIDER_ORDER: "openai" }));
+    await fakes.scriptOpenAi({ cachedTokens: 2 });
+    const res = await call("/api/v1/openai/chat/completions", chat("count my tokens"));
+    expect(res.status).toBe(200);
+    const [row] = await usage();
+    expect(row).toMatchObject({ provider: "openai", model: "gpt-4o-mini", tokensInput: 3, tokensInputCached: 2 });
+    // gpt-4o-mini: $0.15 per million input tokens, $0.075 per million cached, $0.60 per million output.
+    const expected = (1 * 0.15 + 2 * 0.075 + (row?.tokensOutput ?? 0) * 0.6) / 1_000_000;
+    expect(Number(row?.costUsd)).toBeCloseTo(expected, 10);
+    const report = await h.request("/api/v1/users/me/usage?group_by=model", { headers: { "x-api-key": key } });
+    const body = (await report.json()) as {
+      groups: { key: string; tokens_input_cached: number }[];
+      totals: { tokens_input: number; tokens_input_cached: number };
+    };
+    expect(body.totals).toMatchObject({ tokens_input: 3, tokens_input_cached: 2 });
+    expect(body.groups[0]).toMatchObject({ key: "gpt-4o-mini", tokens_input_cached: 2 });
+  });
+
   it("batches usage rows in Redis and writes them when the batch fills, when a report is read, or on the cron", async () => {
     const fakes = llmFakes();
     const { call, usage, key } = await setUp(fakes.env({ USAGE_FLUSH_BATCH: "3", USAGE_FLUSH_SECONDS: "3600" }));

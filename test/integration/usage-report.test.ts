@@ -15,7 +15,14 @@ beforeAll(async () => {
   h = await createHarness({ RATE_LIMIT_AUTH_PER_MINUTE: "1000000" });
 });
 
-type Sums = { requests: number; tokens_input: number; tokens_output: number; cost_usd: number; cache_hits: number };
+type Sums = {
+  requests: number;
+  tokens_input: number;
+  tokens_output: number;
+  tokens_input_cached: number;
+  cost_usd: number;
+  cache_hits: number;
+};
 type Report = {
   from: string;
   to: string;
@@ -35,6 +42,7 @@ type DailyRow = {
   requests: number;
   tokensInput: number;
   tokensOutput: number;
+  tokensInputCached?: number;
   costUsd: string;
   cacheHits?: number;
 };
@@ -98,6 +106,7 @@ describe("the usage report", () => {
         requests: 3,
         tokensInput: 700,
         tokensOutput: 60,
+        tokensInputCached: 200,
         costUsd: "0.01000001",
       },
       { day: "2026-10-03", requests: 1, tokensInput: 50, tokensOutput: 5, costUsd: "0.00000009" },
@@ -110,10 +119,33 @@ describe("the usage report", () => {
       to: "2026-10-03",
       group_by: "day",
       groups: [
-        { key: "2026-10-01", requests: 5, tokens_input: 1000, tokens_output: 100, cost_usd: 0.01125001, cache_hits: 1 },
-        { key: "2026-10-03", requests: 1, tokens_input: 50, tokens_output: 5, cost_usd: 0.00000009, cache_hits: 0 },
+        {
+          key: "2026-10-01",
+          requests: 5,
+          tokens_input: 1000,
+          tokens_output: 100,
+          tokens_input_cached: 200,
+          cost_usd: 0.01125001,
+          cache_hits: 1,
+        },
+        {
+          key: "2026-10-03",
+          requests: 1,
+          tokens_input: 50,
+          tokens_output: 5,
+          tokens_input_cached: 0,
+          cost_usd: 0.00000009,
+          cache_hits: 0,
+        },
       ],
-      totals: { requests: 6, tokens_input: 1050, tokens_output: 105, cost_usd: 0.0112501, cache_hits: 1 },
+      totals: {
+        requests: 6,
+        tokens_input: 1050,
+        tokens_output: 105,
+        tokens_input_cached: 200,
+        cost_usd: 0.0112501,
+        cache_hits: 1,
+      },
     });
 
     // One day, both ends included.
@@ -161,6 +193,7 @@ describe("the usage report", () => {
         requests: 2,
         tokens_input: 400,
         tokens_output: 400,
+        tokens_input_cached: 0,
         cost_usd: 0.5,
         cache_hits: 0,
       },
@@ -170,6 +203,7 @@ describe("the usage report", () => {
         requests: 15,
         tokens_input: 1500,
         tokens_output: 300,
+        tokens_input_cached: 0,
         cost_usd: 0.15,
         cache_hits: 2,
       },
@@ -179,6 +213,7 @@ describe("the usage report", () => {
         requests: 1,
         tokens_input: 100,
         tokens_output: 10,
+        tokens_input_cached: 0,
         cost_usd: 0.01,
         cache_hits: 0,
       },
@@ -187,6 +222,7 @@ describe("the usage report", () => {
       requests: 18,
       tokens_input: 2000,
       tokens_output: 710,
+      tokens_input_cached: 0,
       cost_usd: 0.66,
       cache_hits: 2,
     });
@@ -214,7 +250,14 @@ describe("the usage report", () => {
     for (const groupBy of ["day", "model"]) {
       const empty = await report(user.tokens.access_token, `?from=2026-06-01&to=2026-06-30&group_by=${groupBy}`);
       expect(empty.groups).toEqual([]);
-      expect(empty.totals).toEqual({ requests: 0, tokens_input: 0, tokens_output: 0, cost_usd: 0, cache_hits: 0 });
+      expect(empty.totals).toEqual({
+        requests: 0,
+        tokens_input: 0,
+        tokens_output: 0,
+        tokens_input_cached: 0,
+        cost_usd: 0,
+        cache_hits: 0,
+      });
     }
   });
 
@@ -266,19 +309,36 @@ describe("the usage report", () => {
       ...overrides,
     });
     await withServiceContext(async (ctx) => {
-      await recordUsage({ ctx, event: call("2026-04-02T08:00:00Z") });
+      await recordUsage({ ctx, event: call("2026-04-02T08:00:00Z", { tokensInputCached: 40 }) });
       await recordUsage({ ctx, event: call("2026-04-02T23:59:59Z", { cached: true, costUsd: 0 }) });
       await recordUsage({ ctx, event: call("2026-04-03T00:00:00Z", { provider: "openai", model: "gpt-4o-mini" }) });
     });
     const byDay = await report(user.tokens.access_token, "?from=2026-04-01&to=2026-04-30");
     expect(byDay.groups).toEqual([
-      { key: "2026-04-02", requests: 2, tokens_input: 240, tokens_output: 60, cost_usd: 0.0001, cache_hits: 1 },
-      { key: "2026-04-03", requests: 1, tokens_input: 120, tokens_output: 30, cost_usd: 0.0001, cache_hits: 0 },
+      {
+        key: "2026-04-02",
+        requests: 2,
+        tokens_input: 240,
+        tokens_output: 60,
+        tokens_input_cached: 40,
+        cost_usd: 0.0001,
+        cache_hits: 1,
+      },
+      {
+        key: "2026-04-03",
+        requests: 1,
+        tokens_input: 120,
+        tokens_output: 30,
+        tokens_input_cached: 0,
+        cost_usd: 0.0001,
+        cache_hits: 0,
+      },
     ]);
     expect(byDay.totals).toEqual({
       requests: 3,
       tokens_input: 360,
       tokens_output: 90,
+      tokens_input_cached: 40,
       cost_usd: 0.0002,
       cache_hits: 1,
     });

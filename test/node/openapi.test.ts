@@ -50,6 +50,17 @@ describe("the OpenAPI document", () => {
     expect(missing).toEqual([]);
   });
 
+  it("lists and describes every tag an operation uses, so the docs group every module", () => {
+    const declared = new Map((document.tags ?? []).map((tag) => [tag.name, tag.description]));
+    const used = new Set(
+      Object.values(document.paths ?? {}).flatMap((item) =>
+        Object.values(item as Record<string, { tags?: string[] }>).flatMap((operation) => operation.tags ?? []),
+      ),
+    );
+    expect(used).toContain("mcp");
+    expect([...used].filter((tag) => !declared.get(tag))).toEqual([]);
+  });
+
   it("gives every operation a summary and a description", () => {
     for (const [path, item] of Object.entries(document.paths ?? {})) {
       for (const [method, operation] of Object.entries(item as Record<string, Record<string, unknown>>)) {

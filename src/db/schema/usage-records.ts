@@ -24,7 +24,7 @@ export type UsageService = (typeof usageServices)[number];
 
 /**
  * Metered use, one row per model call: which service, which provider and model actually answered, tokens in
- * and out, what it cost in US dollars (from the model table; 0 for a cache hit), latency and time to first
+ * (and of those, how many the provider's prompt cache served) and out, what it cost in US dollars (from the model table; 0 for a cache hit), latency and time to first
  * token, and the request it belonged to. `cost_usd` is `numeric(12, 8)` and reads as a string so no precision
  * is lost.
  */
@@ -40,6 +40,8 @@ export const usageRecords = pgTable(
     model: varchar("model", { length: 200 }).notNull().default("unknown"),
     tokensInput: integer("tokens_input").notNull().default(0),
     tokensOutput: integer("tokens_output").notNull().default(0),
+    /** Of `tokens_input`, those the provider served from its prompt cache (OpenAI bills them for less). */
+    tokensInputCached: integer("tokens_input_cached").notNull().default(0),
     costUsd: numeric("cost_usd", { precision: 12, scale: 8 }).notNull().default("0"),
     latencyMs: integer("latency_ms"),
     ttftMs: integer("ttft_ms"),
@@ -70,6 +72,7 @@ export const usageDaily = pgTable(
     requests: integer("requests").notNull().default(0),
     tokensInput: bigint("tokens_input", { mode: "number" }).notNull().default(0),
     tokensOutput: bigint("tokens_output", { mode: "number" }).notNull().default(0),
+    tokensInputCached: bigint("tokens_input_cached", { mode: "number" }).notNull().default(0),
     costUsd: numeric("cost_usd", { precision: 14, scale: 8 }).notNull().default("0"),
     cacheHits: integer("cache_hits").notNull().default(0),
   },

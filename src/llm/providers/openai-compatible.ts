@@ -138,10 +138,19 @@ const headerValue = (headers: unknown, name: string): string | null => {
   return null;
 };
 
+const stringOrNull = (value: unknown) => (typeof value === "string" && value ? value : null);
+
 /** Turns whatever the SDK threw into a {@link ProviderFailure}; an abort by the caller stays an abort. */
 const classify = (provider: ProviderId, error: unknown, signal: AbortSignal): ProviderFailure => {
   if (error instanceof ProviderFailure) return error;
-  const e = error as { status?: unknown; headers?: unknown; name?: string; message?: string; error?: unknown };
+  const e = error as {
+    status?: unknown;
+    headers?: unknown;
+    name?: string;
+    message?: string;
+    param?: unknown;
+    error?: { param?: unknown } | null;
+  };
   const name = e?.name ?? "";
   const message = e?.message ?? String(error);
   if (signal.aborted || /Timeout/i.test(name)) {
@@ -153,6 +162,8 @@ const classify = (provider: ProviderId, error: unknown, signal: AbortSignal): Pr
       kind: kindOfStatus(e.status),
       status: e.status,
       retryAfterMs: parseRetryAfter(headerValue(e.headers, "retry-after")),
+      // openai's errors carry the field the server named; groq-sdk's keep the error body as it came.
+      param: stringOrNull(e.param) ?? stringOrNull(e.error?.param),
       message,
       cause: error,
     });

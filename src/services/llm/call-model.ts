@@ -164,6 +164,7 @@ const account = (
       model: model?.id ?? (details.model as string),
       tokensInput: details.usage.inputTokens,
       tokensOutput: details.usage.outputTokens,
+      tokensInputCached: details.usage.cachedInputTokens ?? 0,
       costUsd,
       latencyMs: details.latencyMs,
       ttftMs: details.ttftMs,

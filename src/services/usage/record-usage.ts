@@ -14,6 +14,8 @@ export type UsageEvent = {
   model: string;
   tokensInput: number;
   tokensOutput: number;
+  /** Of `tokensInput`, those the provider served from its prompt cache; 0 when it reported none. */
+  tokensInputCached?: number | undefined;
   costUsd: number;
   latencyMs: number;
   ttftMs: number | null;
@@ -40,6 +42,7 @@ type Rollup = RollupKey & {
   requests: number;
   tokensInput: number;
   tokensOutput: number;
+  tokensInputCached: number;
   costUsd: number;
   cacheHits: number;
 };
@@ -58,12 +61,14 @@ const rollUp = (events: QueuedEvent[]) => {
       requests: 0,
       tokensInput: 0,
       tokensOutput: 0,
+      tokensInputCached: 0,
       costUsd: 0,
       cacheHits: 0,
     };
     sum.requests += 1;
     sum.tokensInput += event.tokensInput;
     sum.tokensOutput += event.tokensOutput;
+    sum.tokensInputCached += event.tokensInputCached ?? 0;
     sum.costUsd += event.costUsd;
     sum.cacheHits += event.cached ? 1 : 0;
     sums.set(id, sum);
@@ -101,6 +106,7 @@ const writeBatch = async (ctx: ServiceContext, events: QueuedEvent[]) => {
           model: event.model,
           tokensInput: event.tokensInput,
           tokensOutput: event.tokensOutput,
+          tokensInputCached: event.tokensInputCached ?? 0,
           costUsd: event.costUsd.toFixed(8),
           latencyMs: Math.round(event.latencyMs),
           ttftMs: event.ttftMs === null ? null : Math.round(event.ttftMs),
@@ -123,6 +129,7 @@ const writeBatch = async (ctx: ServiceContext, events: QueuedEvent[]) => {
           requests: sql`${usageDaily.requests} + excluded.requests`,
           tokensInput: sql`${usageDaily.tokensInput} + excluded.tokens_input`,
           tokensOutput: sql`${usageDaily.tokensOutput} + excluded.tokens_output`,
+          tokensInputCached: sql`${usageDaily.tokensInputCached} + excluded.tokens_input_cached`,
           costUsd: sql`${usageDaily.costUsd} + excluded.cost_usd`,
           cacheHits: sql`${usageDaily.cacheHits} + excluded.cache_hits`,
         },

@@ -104,6 +104,7 @@ export const getUsageReport = async ({
       requests: sql`coalesce(sum(${usageDaily.requests}), 0)`.mapWith(Number),
       tokensInput: sql`coalesce(sum(${usageDaily.tokensInput}), 0)`.mapWith(Number),
       tokensOutput: sql`coalesce(sum(${usageDaily.tokensOutput}), 0)`.mapWith(Number),
+      tokensInputCached: sql`coalesce(sum(${usageDaily.tokensInputCached}), 0)`.mapWith(Number),
       costUsd: cost.mapWith(Number),
       cacheHits: sql`coalesce(sum(${usageDaily.cacheHits}), 0)`.mapWith(Number),
     })
@@ -120,6 +121,7 @@ export const getUsageReport = async ({
     requests: row.requests,
     tokens_input: row.tokensInput,
     tokens_output: row.tokensOutput,
+    tokens_input_cached: row.tokensInputCached,
     cost_usd: row.costUsd,
     cache_hits: row.cacheHits,
   });
@@ -135,6 +137,8 @@ export const getUsageReport = async ({
         ...(row.provider !== null ? { provider: row.provider } : {}),
         ...sums(row),
       })),
-    totals: total ? sums(total) : { requests: 0, tokens_input: 0, tokens_output: 0, cost_usd: 0, cache_hits: 0 },
+    totals: total
+      ? sums(total)
+      : { requests: 0, tokens_input: 0, tokens_output: 0, tokens_input_cached: 0, cost_usd: 0, cache_hits: 0 },
   };
 };

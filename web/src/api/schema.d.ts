@@ -131,7 +131,7 @@ export interface paths {
                         "application/json": components["schemas"]["AuthResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -228,7 +228,7 @@ export interface paths {
                         "application/json": components["schemas"]["AuthResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -325,7 +325,7 @@ export interface paths {
                         "application/json": components["schemas"]["RefreshResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -495,7 +495,7 @@ export interface paths {
                         "application/json": components["schemas"]["Accepted"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -581,7 +581,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -718,7 +718,7 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -808,7 +808,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -909,7 +909,7 @@ export interface paths {
                         "application/json": components["schemas"]["AuditPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -991,7 +991,7 @@ export interface paths {
                         "application/json": components["schemas"]["UsageReport"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1071,7 +1071,7 @@ export interface paths {
                         "application/json": components["schemas"]["ApiKeyPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1136,7 +1136,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedApiKey"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1310,7 +1310,7 @@ export interface paths {
                         "application/json": components["schemas"]["ConversationPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1375,7 +1375,7 @@ export interface paths {
                         "application/json": components["schemas"]["ConversationDetail"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1601,7 +1601,7 @@ export interface paths {
                         "application/json": components["schemas"]["ConversationDetail"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1705,7 +1705,7 @@ export interface paths {
                         "application/json": components["schemas"]["MessagePage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1787,7 +1787,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2195,7 +2195,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2335,7 +2335,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2475,7 +2475,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2615,7 +2615,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2748,7 +2748,7 @@ export interface paths {
                         "application/json": components["schemas"]["DocumentSearchResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2866,7 +2866,7 @@ export interface paths {
                         "application/json": components["schemas"]["DocumentPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2936,7 +2936,7 @@ export interface paths {
                         "application/json": components["schemas"]["Document"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3173,7 +3173,7 @@ export interface paths {
                         "application/json": components["schemas"]["DocumentText"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3359,7 +3359,7 @@ export interface paths {
                         "application/json": components["schemas"]["ValidateResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3456,7 +3456,7 @@ export interface paths {
                         "application/json": components["schemas"]["SchemaDetectResult"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3592,7 +3592,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExtractionJobPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3669,7 +3669,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedExtractionJob"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3866,7 +3866,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExtractionRowsPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3970,7 +3970,7 @@ export interface paths {
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4260,7 +4260,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpointPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4325,7 +4325,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4560,7 +4560,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpoint"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4840,7 +4840,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookDeliveryPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5017,7 +5017,7 @@ export interface paths {
                         "application/json": components["schemas"]["ResearchEstimate"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5115,7 +5115,7 @@ export interface paths {
                         "application/json": components["schemas"]["ResearchSessionPage"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5189,7 +5189,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedResearchSession"];
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5442,7 +5442,7 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5536,7 +5536,7 @@ export interface paths {
                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                     };
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6276,7 +6276,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description The request is malformed or did not pass validation. */
+                /** @description The request is malformed or did not pass validation, or a model provider refused it (`PROVIDER_REJECTED_REQUEST`). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6467,7 +6467,7 @@ export interface components {
              * @example NOT_FOUND
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_MODEL" | "CAPABILITY_UNAVAILABLE" | "MESSAGE_TOO_LONG" | "WEAK_PASSWORD" | "INVALID_RESET_TOKEN" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "BUDGET_EXCEEDED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "INVALID_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "TURN_IN_PROGRESS" | "EMAIL_TAKEN" | "CONTENT_BLOCKED" | "PAYLOAD_TOO_LARGE" | "DOCUMENT_TOO_LARGE" | "STORAGE_QUOTA_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_DOCUMENT_TYPE" | "DOCUMENT_NOT_READY" | "WEBHOOK_EXISTS" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_DISABLED" | "DELIVERY_IN_PROGRESS" | "RATE_LIMITED" | "INTERNAL" | "ALL_PROVIDERS_FAILED" | "EMBEDDING_FAILED" | "MODEL_OUTPUT_INVALID" | "CONFIG_INVALID" | "NO_PROVIDER_CONFIGURED" | "SEARCH_NOT_CONFIGURED" | "GUARDRAIL_UNAVAILABLE" | "NOT_READY" | "RATE_LIMIT_UNAVAILABLE";
+            code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_MODEL" | "CAPABILITY_UNAVAILABLE" | "PROVIDER_REJECTED_REQUEST" | "MESSAGE_TOO_LONG" | "WEAK_PASSWORD" | "INVALID_RESET_TOKEN" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "BUDGET_EXCEEDED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "INVALID_PASSWORD" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "TURN_IN_PROGRESS" | "EMAIL_TAKEN" | "CONTENT_BLOCKED" | "PAYLOAD_TOO_LARGE" | "DOCUMENT_TOO_LARGE" | "STORAGE_QUOTA_EXCEEDED" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_DOCUMENT_TYPE" | "DOCUMENT_NOT_READY" | "WEBHOOK_EXISTS" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_DISABLED" | "DELIVERY_IN_PROGRESS" | "RATE_LIMITED" | "INTERNAL" | "ALL_PROVIDERS_FAILED" | "EMBEDDING_FAILED" | "MODEL_OUTPUT_INVALID" | "CONFIG_INVALID" | "NO_PROVIDER_CONFIGURED" | "SEARCH_NOT_CONFIGURED" | "GUARDRAIL_UNAVAILABLE" | "NOT_READY" | "RATE_LIMIT_UNAVAILABLE";
             /**
              * @description The request id, also in the x-request-id header; quote it when reporting a problem.
              * @example req_4f1c2a9b8e7d6c5b4a392817
@@ -6761,6 +6761,7 @@ export interface components {
              *         "requests": 42,
              *         "tokens_input": 51200,
              *         "tokens_output": 8750,
+             *         "tokens_input_cached": 12800,
              *         "cost_usd": 0.0367,
              *         "cache_hits": 3
              *       }
@@ -6796,6 +6797,11 @@ export interface components {
              */
             tokens_output: number;
             /**
+             * @description Of `tokens_input`, those the providers served from their prompt caches (OpenAI bills them at its lower cached-input price). 0 where a provider reports none.
+             * @example 12800
+             */
+            tokens_input_cached: number;
+            /**
              * @description What the calls cost, in US dollars.
              * @example 0.0367
              */
@@ -6812,6 +6818,7 @@ export interface components {
          *       "requests": 42,
          *       "tokens_input": 51200,
          *       "tokens_output": 8750,
+         *       "tokens_input_cached": 12800,
          *       "cost_usd": 0.0367,
          *       "cache_hits": 3
          *     }
@@ -6832,6 +6839,11 @@ export interface components {
              * @example 8750
              */
             tokens_output: number;
+            /**
+             * @description Of `tokens_input`, those the providers served from their prompt caches (OpenAI bills them at its lower cached-input price). 0 where a provider reports none.
+             * @example 12800
+             */
+            tokens_input_cached: number;
             /**
              * @description What the calls cost, in US dollars.
              * @example 0.0367

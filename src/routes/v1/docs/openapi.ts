@@ -34,6 +34,32 @@ export const openApiInfo: Parameters<App["getOpenAPI31Document"]>[0] = {
       name: "code",
       description: "Code tools: generate, review, explain and convert code, with validated JSON answers.",
     },
+    {
+      name: "research",
+      description: "Research sessions: a question planned, searched, read and reported on with checked citations.",
+    },
+    {
+      name: "extraction",
+      description: "Extraction jobs: rows of a schema you give (or APE suggests) taken from web pages, as JSON or CSV.",
+    },
+    {
+      name: "documents",
+      description: "Uploaded files read into text, split and embedded, and searched by meaning.",
+    },
+    {
+      name: "webhooks",
+      description: "Endpoints APE calls, signed, when a job finishes; their deliveries and retries.",
+    },
+    {
+      name: "openai",
+      description:
+        "The OpenAI-compatible front door: chat completions (tools, structured outputs, images, streams), embeddings and models.",
+    },
+    {
+      name: "mcp",
+      description:
+        "APE as a Model Context Protocol server (Streamable HTTP): its tools and resources for assistants and editors.",
+    },
   ],
 };
 

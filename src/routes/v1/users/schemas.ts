@@ -177,6 +177,11 @@ const usageSums = {
   requests: z.number().int().openapi({ description: "Model calls.", example: 42 }),
   tokens_input: z.number().int().openapi({ description: "Tokens sent to the models.", example: 51_200 }),
   tokens_output: z.number().int().openapi({ description: "Tokens the models answered with.", example: 8_750 }),
+  tokens_input_cached: z.number().int().openapi({
+    description:
+      "Of `tokens_input`, those the providers served from their prompt caches (OpenAI bills them at its lower cached-input price). 0 where a provider reports none.",
+    example: 12_800,
+  }),
   cost_usd: z.number().openapi({ description: "What the calls cost, in US dollars.", example: 0.0367 }),
   cache_hits: z.number().int().openapi({ description: "Calls answered from the cache (and so free).", example: 3 }),
 };
@@ -212,6 +217,7 @@ export const UsageReportSchema = z
           requests: 42,
           tokens_input: 51_200,
           tokens_output: 8_750,
+          tokens_input_cached: 12_800,
           cost_usd: 0.0367,
           cache_hits: 3,
         },
@@ -219,7 +225,14 @@ export const UsageReportSchema = z
     }),
     totals: UsageTotalsSchema.openapi({
       description: "The sums over the whole range.",
-      example: { requests: 42, tokens_input: 51_200, tokens_output: 8_750, cost_usd: 0.0367, cache_hits: 3 },
+      example: {
+        requests: 42,
+        tokens_input: 51_200,
+        tokens_output: 8_750,
+        tokens_input_cached: 12_800,
+        cost_usd: 0.0367,
+        cache_hits: 3,
+      },
     }),
   })
   .openapi("UsageReport");

@@ -160,6 +160,10 @@ export const UsagePage = () => {
                 <dd>{t.tokens_input.toLocaleString()}</dd>
               </div>
               <div>
+                <dt>Tokens in, cached</dt>
+                <dd>{t.tokens_input_cached.toLocaleString()}</dd>
+              </div>
+              <div>
                 <dt>Tokens out</dt>
                 <dd>{t.tokens_output.toLocaleString()}</dd>
               </div>
