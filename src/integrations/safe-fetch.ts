@@ -301,6 +301,10 @@ const DohAnswer = z.object({
 type DohAnswer = z.infer<typeof DohAnswer>;
 
 const RECORD_TYPES = { A: 1, AAAA: 28 } as const;
+// How long, and how many, DNS answers one safe fetch keeps (see `resolveOnce`): about a job slice's length,
+// under a crawl's page bound, so a long-lived instance still sees records change.
+const DNS_CACHE_MS = 5 * 60_000;
+const DNS_CACHE_ENTRIES = 1_000;
 const CNAME = 5;
 const canonicalName = (name: string) => name.toLowerCase().replace(/\.$/, "");
 
@@ -323,7 +327,9 @@ const stillPending = (signal: AbortSignal) => {
  * The known limit, DNS rebinding: a Worker's fetch() connects by name (it cannot be pinned to the address
  * checked), so a name whose records change between the check and the connection (a short TTL, a resolver
  * answering differently the second time) could still reach a private address. Checking every redirect hop
- * afresh narrows that window; closing it would need a connection pinned to the checked IP.
+ * afresh narrows that window; closing it would need a connection pinned to the checked IP. One safe fetch keeps
+ * the DNS answers it got for up to 5 minutes and looks each name up once in that time (make one per job or
+ * request, not one per isolate); every hop's addresses are still checked, a remembered answer or not.
  * @example
  * const safeFetch = createSafeFetch({ allowHosts: [], resolverUrl: "https://cloudflare-dns.com/dns-query" });
  * const page = await safeFetch.fetch("https://example.com/", { timeoutMs: 10_000 });
@@ -429,6 +435,20 @@ export const createSafeFetch = (options: {
     });
   };
 
+  // The answers this safe fetch has had, by name, for its life (one job's crawl, one request): a crawl of many
+  // pages of one site asks the resolver once, not twice a page. Only a full answer is kept, and only for the
+  // very name it answers (a redirect to another host is looked up and checked on its own); a failure is not.
+  const answers = new Map<string, { addresses: Address[]; until: number }>();
+  const resolveOnce = async (name: string, signal: AbortSignal): Promise<Address[]> => {
+    const key = canonicalName(name);
+    const known = answers.get(key);
+    if (known && known.until > Date.now()) return known.addresses;
+    const addresses = await resolve(name, signal);
+    if (answers.size >= DNS_CACHE_ENTRIES) answers.delete(answers.keys().next().value as string);
+    answers.set(key, { addresses, until: Date.now() + DNS_CACHE_MS });
+    return addresses;
+  };
+
   const checkUrl = async (input: string, signal: AbortSignal): Promise<CheckedUrl> => {
     const url = URL.parse(input);
     if (!url) throw new SafeFetchError("INVALID_URL", "The URL is not a valid absolute URL");
@@ -453,7 +473,8 @@ export const createSafeFetch = (options: {
     const name = host.replace(/\.$/, "");
     const why = nameRefusalOf(name);
     if (why) throw new SafeFetchError("ADDRESS_NOT_ALLOWED", `${host} is refused: ${why}`);
-    const addresses = await resolve(name, signal);
+    const addresses = await resolveOnce(name, signal);
+    // Checked on every hop, the answer fresh or remembered: a cached answer saves the lookup, never the check.
     for (const address of addresses) {
       const refusal = refusalOf(address);
       if (refusal) throw new SafeFetchError("ADDRESS_NOT_ALLOWED", `${host} resolves to ${address.text}, ${refusal}`);

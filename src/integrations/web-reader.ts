@@ -1,8 +1,8 @@
-import { type HTMLElement, parse } from "node-html-parser";
+import type { HTMLElement } from "node-html-parser";
 import robotsParser from "robots-parser";
 import { z } from "zod";
 import { compileUserPattern, type UserPattern } from "../lib/user-pattern.js";
-import { htmlToMarkdown } from "../services/documents/extract/html.js";
+import { htmlTreeToMarkdown, parseHtml } from "../services/documents/extract/html.js";
 import { type SafeFetch, SafeFetchError, type SafeFetchErrorCode, type SafeResponse } from "./safe-fetch.js";
 
 /**
@@ -303,16 +303,17 @@ const pageOf = (requestedUrl: string, response: SafeResponse): WebPage => {
   if (!HTML_TYPES.has(contentType)) {
     return { ...base, title: null, description: null, markdown: text.trim(), html: null, links: [] };
   }
-  const root = parse(text);
+  // One parse a page: the title, description and links are read from the tree the Markdown is made from.
+  const root = parseHtml(text);
   const title = collapse(root.querySelector("title")?.text ?? "");
   const description = collapse(root.querySelector('meta[name="description"]')?.getAttribute("content") ?? "");
   return {
     ...base,
     title: title || null,
     description: description || null,
-    markdown: htmlToMarkdown(text),
-    html: text,
     links: linksOf(root, response.url),
+    markdown: htmlTreeToMarkdown(root),
+    html: text,
   };
 };
 

@@ -490,6 +490,41 @@ describe("what a user may fetch still works", () => {
     expect(fetched).toEqual(["https://secure.example.org/doc", "http://plain.example.org/doc"]);
   });
 
+  it("looks a name up once for many fetches, yet checks every hop, and a redirect's new host on its own", async () => {
+    await record("shop.example.org", "A", "93.184.215.14");
+    await record("cdn.example.org", "A", "93.184.215.15");
+    await record("sneaky.example.org", "A", "10.0.0.7");
+    const { fetcher, fetched } = watched((url) => {
+      if (url.includes("/to-cdn"))
+        return new Response(null, { status: 302, headers: { location: "https://cdn.example.org/a" } });
+      if (url.includes("/to-inside")) {
+        return new Response(null, { status: 302, headers: { location: `http://sneaky.example.org:${TARGET_PORT}/x` } });
+      }
+      return new Response("ok", { headers: { "content-type": "text/plain" } });
+    });
+    const oneJob = safeFetch(fetcher);
+    for (const path of ["/1", "/2", "/3", "/to-cdn", "/4"]) await oneJob.fetch(`https://shop.example.org${path}`);
+    await oneJob.fetch("https://SHOP.example.org./5");
+    // A redirect out of a host already looked up still looks up, and checks, the host it leads to.
+    expect((await failureOf(oneJob.fetch("https://shop.example.org/to-inside"))).code).toBe("ADDRESS_NOT_ALLOWED");
+    const queries = (await dnsQueries()).map((query) => `${query.name} ${query.type}`);
+    expect(queries.sort()).toEqual(
+      [
+        "cdn.example.org AAAA",
+        "cdn.example.org A",
+        "shop.example.org AAAA",
+        "shop.example.org A",
+        "sneaky.example.org AAAA",
+        "sneaky.example.org A",
+      ].sort(),
+    );
+    expect(fetched).not.toContain(`http://sneaky.example.org:${TARGET_PORT}/x`);
+    expect((await received()).filter((request) => request.listener === "alt")).toEqual([]);
+    // Another safe fetch (another job) asks again.
+    await safeFetch(fetcher).fetch("https://shop.example.org/1");
+    expect((await dnsQueries()).filter((query) => query.name === "shop.example.org")).toHaveLength(4);
+  });
+
   it("builds from the environment, honouring FETCH_ALLOW_HOSTS and FETCH_DNS_RESOLVER_URL", async () => {
     const fromEnv = safeFetchFromEnv({ FETCH_ALLOW_HOSTS: [SITE_HOST], FETCH_DNS_RESOLVER_URL: resolverUrl() });
     expect((await fromEnv.fetch(site("/page/env"))).status).toBe(200);

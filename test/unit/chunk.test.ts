@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type Chunk, chunkPages } from "../../src/services/documents/chunk.js";
 import type { ExtractedPage } from "../../src/services/documents/extract/pages.js";
 import { renderMarkdownTable } from "../../src/services/documents/extract/tabular.js";
+import { chunkText } from "../../src/services/extraction/llm-rows.js";
 
 const sliceOf = (pages: ExtractedPage[], chunk: Chunk) =>
   pages.find((page) => page.page === chunk.page)?.text.slice(chunk.charStart, chunk.charEnd) ?? "";
@@ -183,5 +184,37 @@ describe("chunking pages along their structure", () => {
     expect(() => chunkPages([], { targetChars: 0 })).toThrow(RangeError);
     expect(() => chunkPages([], { targetChars: 500, maxChars: 400 })).toThrow(RangeError);
     expect(() => chunkPages([], { targetChars: 500, overlapChars: 500 })).toThrow(RangeError);
+  });
+});
+
+// Documents (for retrieval) and extraction (for the model) cut Markdown with the one chunker: a table is never
+// cut inside a row, and every chunk that carries part of a table starts with the table's header row and
+// separator, so each row is read under its column names; rows are not repeated (no overlap inside a table).
+describe("the table rule documents and extraction share", () => {
+  const header = "| SKU | Name | Price |\n| --- | --- | --- |";
+  const rows = Array.from({ length: 80 }, (_, i) => `| sku-${i} | Widget number ${i} | $${i}.99 |`);
+  const text = `# Price list\n\nEvery price is in dollars, taxes included.\n\n${header}\n${rows.join("\n")}\n\nPrices change monthly.`;
+  const rowsIn = (chunk: string) => chunk.split("\n").filter((line) => /^\| sku-/.test(line));
+
+  const cases: [string, string[]][] = [
+    ["documents", chunkPages([{ page: 1, text }], { targetChars: 500, maxChars: 700 }).map((c) => c.content)],
+    ["extraction", chunkText(text, { size: 700, overlap: 100 })],
+  ];
+  it.each(cases)("%s: whole rows only, the header on top of every chunk with rows, each row once", (_, chunks) => {
+    const withRows = chunks.filter((chunk) => rowsIn(chunk).length > 0);
+    expect(withRows.length).toBeGreaterThanOrEqual(4);
+    for (const chunk of withRows) {
+      expect(chunk.length).toBeLessThanOrEqual(700);
+      const lines = chunk.split("\n");
+      const top = lines.indexOf("| SKU | Name | Price |");
+      expect(top).toBeGreaterThanOrEqual(0);
+      expect(lines[top + 1]).toBe("| --- | --- | --- |");
+      // Only whole rows of the page follow the header: none cut, none made up.
+      for (const line of lines.slice(top + 2)) {
+        if (line.startsWith("|")) expect(rows).toContain(line);
+      }
+    }
+    expect(withRows.flatMap(rowsIn)).toEqual(rows);
+    expect(chunks.at(-1)).toMatch(/Prices change monthly\.$/);
   });
 });

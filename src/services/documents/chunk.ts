@@ -68,6 +68,8 @@ const tableSeparator = /^ {0,3}\|(?:\s*:?-+:?\s*\|)*\s*:?-+:?\s*\|?\s*$/;
  * chunk is split between rows with its header row repeated at the top of each chunk; a paragraph longer than
  * `maxChars` is split at sentence, then line, then word boundaries; fenced code is kept whole or split between
  * lines. Chunks never cross pages, empty ones are dropped, and the same pages always give the same chunks.
+ * APE's one Markdown chunker: documents, research sources and extraction (`extraction/llm-rows.ts`) all cut
+ * with it, so a table reads the same everywhere.
  * @example
  * const chunks = chunkPages(await extractPages({ kind, bytes, ocr }), { targetChars: 1000 });
  * // [{ ordinal: 0, page: 1, charStart: 0, charEnd: 812, heading: "Introduction", content: "# Introduction\n\n…" }, …]
@@ -368,13 +370,15 @@ function trimSpan(text: string, start: number, end: number): Span {
   return { start: from, end: to };
 }
 
+const LINE_FEED = 10;
 const whitespace = /\s/;
 /** The same whitespace as the regular expressions' `\s`, for a UTF-16 code unit. */
 const isSpace = (code: number): boolean => !Number.isNaN(code) && whitespace.test(String.fromCharCode(code));
 
 /**
- * Moves the start of each prose chunk back into the one before it, by up to `overlap` characters and to a word
- * boundary, when both are prose of the same section; the chunk never grows past `max`.
+ * Moves the start of each prose chunk back into the one before it, by up to `overlap` characters, to the start
+ * of a line when one is within reach and else to a word boundary, when both are prose of the same section;
+ * the chunk never grows past `max`.
  */
 function addOverlap(text: string, drafts: Draft[], overlap: number, max: number): void {
   for (let i = drafts.length - 1; i > 0; i -= 1) {
@@ -387,6 +391,13 @@ function addOverlap(text: string, drafts: Draft[], overlap: number, max: number)
       while (start < draft.start && !isSpace(text.charCodeAt(start))) start += 1;
     }
     while (start < draft.start && isSpace(text.charCodeAt(start))) start += 1;
+    // A line that starts within reach (a list item, a table-like line) is repeated whole rather than its tail.
+    const feed = text.charCodeAt(start - 1) === LINE_FEED ? -1 : text.indexOf("\n", start);
+    if (feed !== -1) {
+      let lineStart = feed + 1;
+      while (lineStart < draft.start && isSpace(text.charCodeAt(lineStart))) lineStart += 1;
+      if (lineStart < draft.start) start = lineStart;
+    }
     if (start >= draft.start) continue;
     draft.start = start;
     draft.content = text.slice(start, draft.end);

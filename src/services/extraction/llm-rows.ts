@@ -4,6 +4,7 @@ import { jsonSchemaFormat, parseJsonAnswer } from "../../llm/json-answer.js";
 import { untrusted, untrustedDataRule } from "../../llm/prompts.js";
 import type { ChatMessage, FinishReason, LlmRequest } from "../../llm/types.js";
 import type { ServiceContext } from "../context.js";
+import { chunkPages as chunkMarkdown } from "../documents/chunk.js";
 import { completeForCaller, type ModelCall } from "../llm/call-model.js";
 import { type ColumnSpec, type ColumnType, normaliseValue } from "./values.js";
 
@@ -47,9 +48,9 @@ export type ExtractionProgress = { chunksDone: number; chunksTotal: number; rows
 export type TextChunk = { source: string; page: number | null; text: string; part: number; parts: number };
 
 export type ChunkOptions = {
-  /** A chunk is at most this many characters (a table header repeated in front comes on top). Default 6,000. */
+  /** A chunk is at most this many characters, a table header repeated in front included. Default 6,000. */
   size?: number;
-  /** About this many characters at a chunk's end start the next chunk too. Default 600. */
+  /** Up to this many characters at the end of a chunk of prose start the next chunk too. Default 600. */
   overlap?: number;
 };
 
@@ -57,96 +58,13 @@ const CHUNK_SIZE = 6_000;
 const CHUNK_OVERLAP = 600;
 const CONCURRENCY = 3;
 
-// Where a chunk may end (and the next begin), from the most natural cut to the least. A list item or a table
-// row is one line, so cutting at a line boundary never cuts one in half; an indented line continues the item
-// above it, so cutting in front of it would.
-const AFTER_BLANK_LINE = 4;
-const BEFORE_ITEM = 3;
-const BETWEEN_LINES = 2;
-const AT_SPACE = 1;
-
-const blankLine = /^\s*$/;
-const itemLine = /^\s*(?:[-*+•]\s|\d{1,3}[.)]\s|\||#{1,6}\s)/;
-const continuationLine = /^\s+\S/;
-const tableRow = /^ {0,3}\|/;
-const tableSeparator = /^ {0,3}\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$/;
-
-type Boundary = { at: number; score: number };
-
-/** Every line start of `text` after the first, scored by how good a place it is to cut. */
-const lineBoundaries = (text: string): Boundary[] => {
-  const lines = text.split("\n");
-  const boundaries: Boundary[] = [];
-  let at = 0;
-  lines.forEach((line, index) => {
-    const previous = lines[index - 1];
-    if (previous !== undefined) {
-      const score = blankLine.test(previous)
-        ? AFTER_BLANK_LINE
-        : itemLine.test(line)
-          ? BEFORE_ITEM
-          : continuationLine.test(line) || blankLine.test(line)
-            ? 0
-            : BETWEEN_LINES;
-      if (score > 0) boundaries.push({ at, score });
-    }
-    at += line.length + 1;
-  });
-  return boundaries;
-};
-
 /**
- * The best place to cut in `[lo, hi]`: the highest-scored line boundary, the one nearest `target` among
- * equals, else a space nearest `target`, else `target` itself.
- */
-const bestCut = (text: string, boundaries: Boundary[], lo: number, hi: number, target: number) => {
-  let best: Boundary | null = null;
-  for (const boundary of boundaries) {
-    if (boundary.at < lo) continue;
-    if (boundary.at > hi) break;
-    if (
-      !best ||
-      boundary.score > best.score ||
-      (boundary.score === best.score && Math.abs(boundary.at - target) <= Math.abs(best.at - target))
-    ) {
-      best = boundary;
-    }
-  }
-  if (best) return best;
-  for (let offset = 0; offset <= hi - lo; offset += 1) {
-    for (const at of [target - offset, target + offset]) {
-      if (at >= lo && at <= hi && /\s/.test(text[at - 1] ?? "")) return { at, score: AT_SPACE };
-    }
-  }
-  return { at: target, score: 0 };
-};
-
-/** The header row and separator of the table a chunk starting at `start` is in the middle of, else "". */
-const tableHeaderAbove = (text: string, start: number) => {
-  const lineAt = (at: number) => {
-    const end = text.indexOf("\n", at);
-    return text.slice(at, end < 0 ? text.length : end);
-  };
-  if (!tableRow.test(lineAt(start))) return "";
-  let top = start;
-  while (top > 0) {
-    const above = text.lastIndexOf("\n", top - 2) + 1;
-    if (!tableRow.test(lineAt(above))) break;
-    top = above;
-  }
-  if (top === start) return "";
-  const header = lineAt(top);
-  const separatorAt = top + header.length + 1;
-  const separator = lineAt(separatorAt);
-  if (separatorAt >= start || !tableSeparator.test(separator)) return "";
-  return `${header}\n${separator}\n`;
-};
-
-/**
- * Cuts a page's text into chunks of about `size` characters, each starting about `overlap` characters before
- * the previous one ended. Cuts fall after a blank line if one is near, else between list items or table rows,
- * else between lines, and only for a line longer than a chunk at a space, so an item at a chunk's edge is
- * whole in at least one chunk. A chunk that starts inside a table has the table's header repeated in front.
+ * Cuts a page's text into chunks of at most `size` characters with the one Markdown chunker documents use
+ * (documents/chunk.ts): packed to about nine tenths of `size`, so the heading above and the overlap fit;
+ * cut at headings and blank lines, a long paragraph or list at sentence ends, then lines, then words; a
+ * table never mid-row, with its header row repeated at the top of each chunk that carries part of it. Prose
+ * chunks of one section start up to `overlap` characters before the previous one ended, on a line of their
+ * own where one starts within that reach, so an item at a chunk's edge is whole in at least one chunk.
  * @example
  * chunkText(markdown); // ["# Products\n\n- Widget …", "- Gadget …", …]
  */
@@ -157,28 +75,12 @@ export const chunkText = (text: string, options: ChunkOptions = {}): string[] =>
   if (!Number.isInteger(overlap) || overlap < 0 || overlap > size / 4) {
     throw new RangeError("overlap must be an integer between 0 and a quarter of size");
   }
-  const boundaries = lineBoundaries(text);
-  const chunks: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    const header = tableHeaderAbove(text, start);
-    if (text.length - start <= size) {
-      chunks.push(header + text.slice(start));
-      break;
-    }
-    const limit = start + size;
-    // A good cut late in the chunk beats a better one early: half-empty chunks double the model calls.
-    let end = bestCut(text, boundaries, start + Math.floor(size * 0.7), limit, limit);
-    if (end.score < BETWEEN_LINES) end = bestCut(text, boundaries, start + Math.floor(size * 0.3), limit, limit);
-    chunks.push(header + text.slice(start, end.at));
-    if (overlap === 0) {
-      start = end.at;
-      continue;
-    }
-    const from = bestCut(text, boundaries, end.at - 2 * overlap, end.at - Math.ceil(overlap / 2), end.at - overlap);
-    start = from.at > start ? from.at : end.at;
-  }
-  return chunks.map((chunk) => chunk.trim()).filter((chunk) => chunk !== "");
+  const chunks = chunkMarkdown([{ page: 1, text }], {
+    targetChars: Math.floor(size * 0.9),
+    maxChars: size,
+    overlapChars: overlap,
+  });
+  return chunks.map((chunk) => chunk.content);
 };
 
 /**
@@ -422,8 +324,8 @@ const rowKey = (columns: ExtractionColumn[], values: Record<string, unknown>) =>
   );
 
 /**
- * Extracts rows from pages of text with the model: each page cut into chunks of about 6,000 characters with
- * about 600 characters of overlap (see {@link chunkText}), one JSON call a chunk (plus one repair round when
+ * Extracts rows from pages of text with the model: each page cut into chunks of at most 6,000 characters with
+ * up to 600 characters of overlap (see {@link chunkText}), one JSON call a chunk (plus one repair round when
  * an answer does not fit the shape), at most 3 at a time. Rows are merged by their normalised values, the
  * first occurrence (in page and chunk order) kept with its provenance; quotes are checked against the text
  * and confidence is computed by code, never asked of the model. Usage is recorded per call with service
