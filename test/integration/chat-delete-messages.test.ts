@@ -1,6 +1,8 @@
+import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/db/schema/index.js";
+import type { ConversationRoom } from "../../src/services/chat/conversation-room.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { llmFakes } from "../helpers/llm-fakes.js";
 
@@ -95,5 +97,28 @@ describe("deleting a message and what follows", () => {
     for (;;) if ((await reader.read()).done) break;
     await h.settled();
     expect((await stored()).map((m) => m.content)).toEqual(["slowly", "a slow answer with several words in it"]);
+  });
+
+  it("keeps sends out while it deletes: a send in between answers 409, and is accepted once the hold ends", async () => {
+    const { id, send, stored } = await setUp();
+    expect((await send("first question")).status).toBe(200);
+    await h.settled();
+    // The hold the delete takes for the time its Postgres change runs, taken here directly on the room.
+    const namespace = env.CONVERSATION_ROOM as unknown as DurableObjectNamespace<ConversationRoom>;
+    const room = namespace.get(namespace.idFromName(id));
+    expect(await room.holdTurns("trn_hold")).toEqual({ held: true, turnId: null });
+    expect(await room.holdTurns("trn_other")).toEqual({ held: false, turnId: null });
+    const during = await send("sent while messages change");
+    expect(during.status).toBe(409);
+    expect(((await during.json()) as { code: string }).code).toBe("TURN_IN_PROGRESS");
+    await room.releaseTurns("trn_hold");
+    expect((await send("sent after")).status).toBe(200);
+    await h.settled();
+    expect((await stored()).map((m) => m.content)).toEqual([
+      "first question",
+      "echo: first question",
+      "sent after",
+      "echo: sent after",
+    ]);
   });
 });
